@@ -1,0 +1,91 @@
+/*
+ * The daemon's INI configuration (inih). Reference, also in README.md:
+ *
+ *   [node]
+ *   listen_port = 51820            UDP port of the dual-stack socket [::]:PORT
+ *   tun = manta0                   TUN device name
+ *   state_dir = /var/lib/manta     node key and state files
+ *   log_level = info               debug | info | warn | error
+ *
+ *   [peer]                         repeated, one per static peer
+ *   public_key = BASE64            the peer's X25519 public key (44 characters)
+ *   endpoint = 192.0.2.7:51820     host:port, [v6]:port or name:port (optional)
+ *   persistent_keepalive = 25      seconds, 0 or absent = off
+ *
+ *   [testing]                      test-only: shortens the protocol timers
+ *   rekey_after_time = 120         seconds (fractions allowed) for each of
+ *   reject_after_time = 180        these; defaults are WireGuard's
+ *   rekey_timeout = 5
+ *   keepalive_timeout = 10
+ *   rekey_attempt_time = 90
+ *   under_load = auto              auto | always | never (cookie replies)
+ *
+ * A peer's allowed addresses are the /128 and /32 derived from its key; there
+ * is no AllowedIPs. Parsing never touches the network: endpoints are checked
+ * for syntax here and resolved by config_resolve_endpoint().
+ */
+#ifndef MANTA_DAEMON_CONFIG_H
+#define MANTA_DAEMON_CONFIG_H
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/log.h"
+#include "common/util.h"
+
+#define CONFIG_DEFAULT_PORT 51820
+#define CONFIG_DEFAULT_TUN "manta0"
+#define CONFIG_DEFAULT_STATE_DIR "/var/lib/manta"
+#define CONFIG_ENDPOINT_MAX 300
+
+enum config_under_load { UNDER_LOAD_AUTO, UNDER_LOAD_ALWAYS, UNDER_LOAD_NEVER };
+
+struct config_peer {
+	uint8_t public_key[32];
+	char endpoint[CONFIG_ENDPOINT_MAX]; /* "" when absent; as written */
+	uint16_t persistent_keepalive;	    /* seconds, 0 = off */
+	unsigned line;			    /* line of its [peer] header */
+};
+
+/* Protocol timers in nanoseconds; config_init() sets WireGuard's values. */
+struct config_timers {
+	uint64_t rekey_after_time;
+	uint64_t reject_after_time;
+	uint64_t rekey_timeout;
+	uint64_t keepalive_timeout;
+	uint64_t rekey_attempt_time;
+	enum config_under_load under_load;
+};
+
+struct config {
+	uint16_t listen_port;
+	char tun_name[IFNAMSIZ];
+	char *state_dir; /* heap */
+	enum log_level log_level;
+	struct config_peer *peers; /* heap array */
+	size_t npeers;
+	struct config_timers timers;
+};
+
+/* Defaults, no peers. */
+void config_init(struct config *c);
+void config_free(struct config *c);
+
+/* Parse a file / a string named `name` in messages. On failure return false
+ * with err holding "FILE:LINE: what is wrong, with the value `quoted'"; c is
+ * left freed and re-initialised. Duplicate keys, unknown sections or keys,
+ * bad values and two peers with the same key are all errors. */
+bool config_load(const char *path, struct config *c, char *err, size_t errlen);
+bool config_parse_string(const char *text, const char *name, struct config *c, char *err,
+			 size_t errlen);
+
+/* Syntax only: "host:port", "[v6]:port", port 1..65535. */
+bool config_endpoint_valid(const char *s);
+/* Resolve an endpoint (getaddrinfo; may block) to a sockaddr_in6, IPv4 as
+ * v4-mapped. Returns 0 or a negative errno-like code, with a message in err. */
+int config_resolve_endpoint(const char *s, struct sockaddr_in6 *out, char *err, size_t errlen);
+
+#endif

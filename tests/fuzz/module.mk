@@ -1,0 +1,1 @@
+FUZZERS += $(wildcard tests/fuzz/fuzz_*.c)

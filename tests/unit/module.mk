@@ -1,0 +1,1 @@
+UNIT_TESTS += $(wildcard tests/unit/test_*.c)
