@@ -1,0 +1,50 @@
+/*
+ * The daemon context: one struct, passed explicitly to every part of mantad
+ * (as OpenIKED passes struct iked). It owns the event loop and every handle
+ * on it, the configuration, the identity, the protocol engine, the data
+ * plane and the control socket.
+ */
+#ifndef MANTA_DAEMON_MANTAD_H
+#define MANTA_DAEMON_MANTAD_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <uv.h>
+
+#include "daemon/config.h"
+#include "daemon/control.h"
+#include "daemon/dataplane.h"
+#include "mesh/device.h"
+#include "mesh/identity.h"
+#include "tun/tun.h"
+
+struct mantad {
+	uv_loop_t loop;
+	const char *config_path; /* NULL: defaults, no static peers */
+	const char *state_dir_override;
+	const char *socket_path;
+	struct config cfg;
+	struct identity *id;
+	struct device dev;
+	bool dev_ready;
+	struct dataplane dp;
+	struct control ctl;
+	char ifname[IFNAMSIZ];
+	struct tun_route_mode route_mode;
+	uv_signal_t sig_term, sig_int, sig_hup;
+	uv_timer_t tick;
+	bool stopping;
+	uint64_t started_at; /* unix seconds */
+};
+
+/* Start everything; on failure print why and return a negative errno. */
+int mantad_start(struct mantad *d) WARN_UNUSED;
+/* Begin an orderly shutdown: every handle is closed; uv_run then returns. */
+void mantad_stop(struct mantad *d);
+/* Release what outlives the loop (after uv_run returned). */
+void mantad_cleanup(struct mantad *d);
+
+/* Static peers from the configuration: add, update, remove (SIGHUP). */
+int peers_apply_config(struct mantad *d, const struct config *cfg) WARN_UNUSED;
+
+#endif
