@@ -165,7 +165,7 @@ bench: deps
 	@MANTA_BUILD=$(BUILD) bench/throughput.sh
 
 # --- style ------------------------------------------------------------------
-FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+FORMAT_FILES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null)
 format:
 	clang-format -i $(FORMAT_FILES)
 

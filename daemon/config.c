@@ -1,0 +1,741 @@
+/*
+ * The INI configuration (reference in config.h and README.md).
+ *
+ * inih splits `key = value` lines and strips comments, but it does not say
+ * where a section starts: two `[peer]` sections in a row look like one. So
+ * inih reads through our own line reader (read_line), which counts lines and
+ * handles every `[section]` header itself before inih sees the line. The key
+ * handler then knows the section, its ordinal and the current line, which is
+ * what the "FILE:LINE: message `value'" errors need. The reader also strips
+ * leading white space, which keeps inih's multi-line continuation (an
+ * indented line continuing the previous value) from ever applying: an
+ * indented `key = value` is an ordinary line here.
+ *
+ * The first error stops the parse. Nothing here resolves names or touches
+ * the network: a fuzzer runs config_parse_string.
+ */
+#include "daemon/config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <math.h> /* isfinite */
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mesh/identity.h"
+#include "mesh/messages.h"
+
+#define CONFIG_FILE_MAX (1 << 20)
+#define SECONDS_MAX 86400.0
+
+enum section { SECT_NONE, SECT_NODE, SECT_PEER, SECT_TESTING, SECT_UNKNOWN };
+
+static const char *const section_names[] = {
+	[SECT_NODE] = "node",
+	[SECT_PEER] = "peer",
+	[SECT_TESTING] = "testing",
+};
+
+struct parser {
+	const char *name; /* the file, in messages */
+	const char *text;
+	const char *cursor;
+	unsigned line; /* the line inih is working on */
+	enum section section;
+	unsigned section_line;
+	uint32_t seen; /* keys seen in this section, by their index in keys[] */
+	unsigned node_line, testing_line;
+	struct config *c;
+	size_t peers_cap;
+	unsigned err_line; /* 0 while there is no error */
+	bool oom;
+	char *err;
+	size_t errlen;
+};
+
+enum key_id {
+	KEY_LISTEN_PORT,
+	KEY_TUN,
+	KEY_STATE_DIR,
+	KEY_LOG_LEVEL,
+	KEY_PUBLIC_KEY,
+	KEY_ENDPOINT,
+	KEY_KEEPALIVE,
+	KEY_REKEY_AFTER_TIME,
+	KEY_REJECT_AFTER_TIME,
+	KEY_REKEY_TIMEOUT,
+	KEY_KEEPALIVE_TIMEOUT,
+	KEY_REKEY_ATTEMPT_TIME,
+	KEY_UNDER_LOAD,
+	KEY_COUNT,
+};
+
+_Static_assert(KEY_COUNT <= 32, "one bit of parser.seen per key");
+
+struct key {
+	enum section section;
+	const char *name;
+	bool (*set)(struct parser *p, const struct key *k, const char *value);
+	size_t timer; /* offset in struct config_timers, for the timers */
+};
+
+static bool fail(struct parser *p, unsigned line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static bool fail(struct parser *p, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (p->err_line)
+		return false;
+	p->err_line = line;
+	if (!p->errlen)
+		return false;
+	n = snprintf(p->err, p->errlen, "%s:%u: ", p->name, line);
+	if (n < 0 || (size_t)n >= p->errlen)
+		return false;
+	va_start(ap, fmt);
+	vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+/* A strict decimal: digits only, no sign, no white space, at most max. */
+static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	unsigned long v = 0;
+
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		v = v * 10 + (unsigned long)(*s - '0');
+		if (v > max)
+			return false;
+	}
+	*out = v;
+	return true;
+}
+
+/* Positive decimal seconds ("5", "0.25") to nanoseconds. */
+static bool parse_seconds(const char *s, uint64_t *ns)
+{
+	bool digit = false, dot = false;
+	char *end;
+	double v;
+
+	for (const char *q = s; *q; q++) {
+		if (*q >= '0' && *q <= '9')
+			digit = true;
+		else if (*q == '.' && !dot)
+			dot = true;
+		else
+			return false;
+	}
+	if (!digit)
+		return false;
+	errno = 0;
+	v = strtod(s, &end);
+	if (*end || errno || !isfinite(v) || v <= 0 || v > SECONDS_MAX)
+		return false;
+	*ns = (uint64_t)(v * 1e9 + 0.5);
+	return *ns > 0;
+}
+
+static bool valid_ifname(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len >= IFNAMSIZ || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (; *s; s++)
+		if (*s == '/' || *s == ':' || isspace((unsigned char)*s))
+			return false;
+	return true;
+}
+
+/* --- endpoints ----------------------------------------------------------- */
+
+/* A DNS name or an IPv4 literal: labels of letters, digits, '-' and '_'. */
+static bool valid_host(const char *h)
+{
+	size_t len = strlen(h), label = 0;
+	bool numeric = true;
+	struct in_addr a;
+
+	if (len == 0 || len > 253)
+		return false;
+	for (const char *q = h; *q; q++) {
+		if (*q == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)*q) && *q != '-' && *q != '_')
+			return false;
+		if (!isdigit((unsigned char)*q))
+			numeric = false;
+		if (++label > 63)
+			return false;
+	}
+	/* All digits and dots is an IPv4 address or nothing. */
+	return !numeric || inet_pton(AF_INET, h, &a) == 1;
+}
+
+/* "[fe80::1%eth0]": an IPv6 literal with an optional zone. */
+static bool valid_v6(const char *h)
+{
+	char addr[INET6_ADDRSTRLEN];
+	const char *zone = strchr(h, '%');
+	size_t len = zone ? (size_t)(zone - h) : strlen(h);
+	struct in6_addr a;
+
+	if (len >= sizeof(addr))
+		return false;
+	memcpy(addr, h, len);
+	addr[len] = '\0';
+	if (inet_pton(AF_INET6, addr, &a) != 1)
+		return false;
+	return !zone || valid_ifname(zone + 1);
+}
+
+/* Splits an endpoint into host (brackets removed) and port. */
+static bool split_endpoint(const char *s, char host[CONFIG_ENDPOINT_MAX], uint16_t *port)
+{
+	const char *colon;
+	unsigned long v;
+	size_t len;
+	bool ok;
+
+	if (strlen(s) >= CONFIG_ENDPOINT_MAX)
+		return false;
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+
+		if (!close || close[1] != ':')
+			return false;
+		len = (size_t)(close - s - 1);
+		colon = close + 1;
+		memcpy(host, s + 1, len);
+		host[len] = '\0';
+		ok = valid_v6(host);
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return false;
+		len = (size_t)(colon - s);
+		memcpy(host, s, len);
+		host[len] = '\0';
+		ok = valid_host(host); /* a bare IPv6 address has ':' in its host part */
+	}
+	if (!ok || !parse_uint(colon + 1, 65535, &v) || v == 0)
+		return false;
+	*port = (uint16_t)v;
+	return true;
+}
+
+bool config_endpoint_valid(const char *s)
+{
+	char host[CONFIG_ENDPOINT_MAX];
+	uint16_t port;
+
+	return split_endpoint(s, host, &port);
+}
+
+static int gai_errno(int e)
+{
+	switch (e) {
+	case EAI_AGAIN:
+		return -EAGAIN;
+	case EAI_MEMORY:
+		return -ENOMEM;
+	case EAI_SYSTEM:
+		return errno ? -errno : -EIO;
+	case EAI_NONAME:
+#ifdef EAI_NODATA
+	case EAI_NODATA:
+#endif
+		return -ENOENT;
+	default:
+		return -EINVAL;
+	}
+}
+
+int config_resolve_endpoint(const char *s, struct sockaddr_in6 *out, char *err, size_t errlen)
+{
+	char host[CONFIG_ENDPOINT_MAX], port[8];
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM };
+	struct addrinfo *res, *ai;
+	uint16_t portnum;
+	int e, r = -EAFNOSUPPORT;
+
+	if (!split_endpoint(s, host, &portnum)) {
+		snprintf(err, errlen, "not host:port or [IPv6]:port with a port of 1-65535");
+		return -EINVAL;
+	}
+	snprintf(port, sizeof(port), "%u", portnum);
+	hints.ai_flags = AI_NUMERICSERV | (s[0] == '[' ? AI_NUMERICHOST : 0);
+	e = getaddrinfo(host, port, &hints, &res);
+	if (e) {
+		r = gai_errno(e);
+		snprintf(err, errlen, "%s", e == EAI_SYSTEM ? strerror(-r) : gai_strerror(e));
+		return r;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		memset(out, 0, sizeof(*out));
+		out->sin6_family = AF_INET6;
+		if (ai->ai_family == AF_INET6 && ai->ai_addrlen >= sizeof(*out)) {
+			memcpy(out, ai->ai_addr, sizeof(*out));
+			r = 0;
+			break;
+		}
+		if (ai->ai_family == AF_INET && ai->ai_addrlen >= sizeof(struct sockaddr_in)) {
+			const struct sockaddr_in *in = (const struct sockaddr_in *)ai->ai_addr;
+
+			/* ::ffff:a.b.c.d, for the dual-stack socket */
+			out->sin6_port = in->sin_port;
+			out->sin6_addr.s6_addr[10] = 0xff;
+			out->sin6_addr.s6_addr[11] = 0xff;
+			memcpy(&out->sin6_addr.s6_addr[12], &in->sin_addr, 4);
+			r = 0;
+			break;
+		}
+	}
+	freeaddrinfo(res);
+	if (r < 0)
+		snprintf(err, errlen, "no IPv4 or IPv6 address");
+	return r;
+}
+
+/* --- values ------------------------------------------------------------- */
+
+static bool set_listen_port(struct parser *p, const struct key *k, const char *v)
+{
+	unsigned long port;
+
+	if (!parse_uint(v, 65535, &port) || port == 0)
+		return fail(p, p->line, "listen_port must be 1-65535: `%s'", v);
+	p->c->listen_port = (uint16_t)port;
+	return true;
+}
+
+static bool set_tun(struct parser *p, const struct key *k, const char *v)
+{
+	if (!valid_ifname(v))
+		return fail(p, p->line,
+			    "tun must be a device name of 1-%d characters "
+			    "without `/', `:' or white space: `%s'",
+			    IFNAMSIZ - 1, v);
+	strcpy(p->c->tun_name, v);
+	return true;
+}
+
+static bool set_state_dir(struct parser *p, const struct key *k, const char *v)
+{
+	char *dup;
+
+	if (!*v)
+		return fail(p, p->line, "state_dir must not be empty");
+	dup = strdup(v);
+	if (!dup) {
+		p->oom = true;
+		return fail(p, p->line, "out of memory");
+	}
+	free(p->c->state_dir);
+	p->c->state_dir = dup;
+	return true;
+}
+
+static bool set_log_level(struct parser *p, const struct key *k, const char *v)
+{
+	if (!log_level_parse(v, &p->c->log_level))
+		return fail(p, p->line, "log_level must be debug, info, warn or error: `%s'", v);
+	return true;
+}
+
+static struct config_peer *current_peer(struct parser *p)
+{
+	return &p->c->peers[p->c->npeers - 1];
+}
+
+static bool set_public_key(struct parser *p, const struct key *k, const char *v)
+{
+	struct config_peer *peer = current_peer(p);
+
+	if (!key_from_base64(v, peer->public_key))
+		return fail(p, p->line, "public_key is not a valid key: `%s'", v);
+	for (size_t i = 0; i + 1 < p->c->npeers; i++)
+		if (!memcmp(p->c->peers[i].public_key, peer->public_key, KEY_LEN))
+			return fail(p, p->line,
+				    "2 peers with public key `%s' (the other [peer] is at line %u)",
+				    v, p->c->peers[i].line);
+	return true;
+}
+
+static bool set_endpoint(struct parser *p, const struct key *k, const char *v)
+{
+	if (!config_endpoint_valid(v))
+		return fail(
+			p, p->line,
+			"endpoint must be host:port or [IPv6]:port with a port of 1-65535: `%s'",
+			v);
+	strcpy(current_peer(p)->endpoint, v);
+	return true;
+}
+
+static bool set_keepalive(struct parser *p, const struct key *k, const char *v)
+{
+	unsigned long secs = 0;
+
+	if (strcmp(v, "off") != 0 && !parse_uint(v, 65535, &secs))
+		return fail(p, p->line, "persistent_keepalive must be 0-65535 seconds or off: `%s'",
+			    v);
+	current_peer(p)->persistent_keepalive = (uint16_t)secs;
+	return true;
+}
+
+static bool set_timer(struct parser *p, const struct key *k, const char *v)
+{
+	uint64_t ns;
+
+	if (!parse_seconds(v, &ns))
+		return fail(p, p->line, "%s must be seconds, more than 0 and at most %.0f: `%s'",
+			    k->name, SECONDS_MAX, v);
+	memcpy((char *)&p->c->timers + k->timer, &ns, sizeof(ns));
+	return true;
+}
+
+static bool set_under_load(struct parser *p, const struct key *k, const char *v)
+{
+	static const char *const modes[] = {
+		[UNDER_LOAD_AUTO] = "auto",
+		[UNDER_LOAD_ALWAYS] = "always",
+		[UNDER_LOAD_NEVER] = "never",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(modes); i++) {
+		if (!strcmp(v, modes[i])) {
+			p->c->timers.under_load = (enum config_under_load)i;
+			return true;
+		}
+	}
+	return fail(p, p->line, "under_load must be auto, always or never: `%s'", v);
+}
+
+#define TIMER(name) SECT_TESTING, #name, set_timer, offsetof(struct config_timers, name)
+
+static const struct key keys[] = {
+	[KEY_LISTEN_PORT] = { SECT_NODE, "listen_port", set_listen_port, 0 },
+	[KEY_TUN] = { SECT_NODE, "tun", set_tun, 0 },
+	[KEY_STATE_DIR] = { SECT_NODE, "state_dir", set_state_dir, 0 },
+	[KEY_LOG_LEVEL] = { SECT_NODE, "log_level", set_log_level, 0 },
+	[KEY_PUBLIC_KEY] = { SECT_PEER, "public_key", set_public_key, 0 },
+	[KEY_ENDPOINT] = { SECT_PEER, "endpoint", set_endpoint, 0 },
+	[KEY_KEEPALIVE] = { SECT_PEER, "persistent_keepalive", set_keepalive, 0 },
+	[KEY_REKEY_AFTER_TIME] = { TIMER(rekey_after_time) },
+	[KEY_REJECT_AFTER_TIME] = { TIMER(reject_after_time) },
+	[KEY_REKEY_TIMEOUT] = { TIMER(rekey_timeout) },
+	[KEY_KEEPALIVE_TIMEOUT] = { TIMER(keepalive_timeout) },
+	[KEY_REKEY_ATTEMPT_TIME] = { TIMER(rekey_attempt_time) },
+	[KEY_UNDER_LOAD] = { SECT_TESTING, "under_load", set_under_load, 0 },
+};
+
+/* --- sections and lines -------------------------------------------------- */
+
+static void end_section(struct parser *p)
+{
+	if (p->section == SECT_PEER && !(p->seen & (1u << KEY_PUBLIC_KEY)))
+		fail(p, p->section_line, "[peer] without public_key");
+}
+
+static bool add_peer(struct parser *p)
+{
+	struct config *c = p->c;
+
+	if (c->npeers == p->peers_cap) {
+		size_t cap = p->peers_cap ? 2 * p->peers_cap : 8;
+		struct config_peer *peers = reallocarray(c->peers, cap, sizeof(*peers));
+
+		if (!peers) {
+			p->oom = true;
+			return fail(p, p->line, "out of memory");
+		}
+		c->peers = peers;
+		p->peers_cap = cap;
+	}
+	memset(&c->peers[c->npeers], 0, sizeof(c->peers[0]));
+	c->peers[c->npeers++].line = p->line;
+	return true;
+}
+
+/* Once-only sections: [node] and [testing]. */
+static bool first_of(struct parser *p, unsigned *first)
+{
+	if (*first)
+		return fail(p, p->line, "duplicate section [%s] (the first is at line %u)",
+			    section_names[p->section], *first);
+	*first = p->line;
+	return true;
+}
+
+/* A line that starts with '[' (white space already skipped). */
+static void start_section(struct parser *p, const char *s, size_t len)
+{
+	const char *close = memchr(s, ']', len);
+	size_t i;
+
+	end_section(p);
+	p->section = SECT_UNKNOWN;
+	p->section_line = p->line;
+	p->seen = 0;
+	if (!close)
+		goto err_syntax;
+	for (i = (size_t)(close - s) + 1; i < len && isspace((unsigned char)s[i]); i++)
+		;
+	if (i < len && s[i] != ';' && s[i] != '#')
+		goto err_syntax;
+	for (size_t n = 1; n < ARRAY_SIZE(section_names); n++) {
+		if (strlen(section_names[n]) == (size_t)(close - s - 1) &&
+		    !memcmp(section_names[n], s + 1, (size_t)(close - s - 1))) {
+			p->section = (enum section)n;
+			break;
+		}
+	}
+	switch (p->section) {
+	case SECT_NODE:
+		first_of(p, &p->node_line);
+		return;
+	case SECT_TESTING:
+		first_of(p, &p->testing_line);
+		return;
+	case SECT_PEER:
+		add_peer(p);
+		return;
+	default:
+		fail(p, p->line, "unknown section %.*s", (int)(close - s + 1), s);
+		return;
+	}
+
+err_syntax:
+	fail(p, p->line, "not a section header: `%.*s'", (int)len, s);
+}
+
+/* The ini_reader: one call, one line of text, so inih's line numbers and
+ * ours agree. Section headers are handled here and reach inih as blank lines. */
+static char *read_line(char *str, int num, void *stream)
+{
+	struct parser *p = stream;
+	const char *s = p->cursor, *nl;
+	size_t len;
+
+	if (!*s || p->err_line)
+		return NULL;
+	nl = strchr(s, '\n');
+	len = nl ? (size_t)(nl - s) : strlen(s);
+	p->cursor = nl ? nl + 1 : s + len;
+	p->line++;
+	if (p->line == 1 && len >= 3 && !memcmp(s, "\xef\xbb\xbf", 3)) {
+		s += 3; /* a UTF-8 byte order mark */
+		len -= 3;
+	}
+	while (len > 0 && isspace((unsigned char)*s)) {
+		s++;
+		len--;
+	}
+	while (len > 0 && isspace((unsigned char)s[len - 1]))
+		len--;
+	str[0] = '\0';
+	if (len > 0 && s[0] == '[') {
+		start_section(p, s, len);
+	} else if (len > 0 && (s[0] == ';' || s[0] == '#')) {
+		/* a comment: inih would skip it, and it may be of any length */
+	} else if (len + 1 > (size_t)num) {
+		fail(p, p->line, "line is longer than %d characters", num - 1);
+	} else {
+		memcpy(str, s, len);
+		str[len] = '\0';
+	}
+	return str;
+}
+
+static int handle_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct parser *p = user;
+	const char *sect = p->section < SECT_UNKNOWN ? section_names[p->section] : NULL;
+
+	if (p->err_line || p->section == SECT_UNKNOWN)
+		return 1;
+	if (p->section == SECT_NONE) {
+		fail(p, p->line, "key `%s' before any section header", name);
+		return 1;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		if (keys[i].section != p->section || strcmp(keys[i].name, name) != 0)
+			continue;
+		if (p->seen & (1u << i)) {
+			fail(p, p->line, "duplicate key `%s' in [%s]", name, sect);
+			return 1;
+		}
+		p->seen |= 1u << i;
+		keys[i].set(p, &keys[i], value);
+		return 1;
+	}
+	fail(p, p->line, "unknown key `%s' in [%s]", name, sect);
+	return 1;
+}
+
+/* inih's own complaint: a line that is neither a comment nor key = value. */
+static void syntax_error(struct parser *p, unsigned line)
+{
+	const char *s = p->text;
+	size_t len;
+
+	for (unsigned i = 1; i < line && s; i++) {
+		s = strchr(s, '\n');
+		s = s ? s + 1 : NULL;
+	}
+	if (!s)
+		s = "";
+	len = strcspn(s, "\n");
+	while (len > 0 && isspace((unsigned char)*s)) {
+		s++;
+		len--;
+	}
+	while (len > 0 && isspace((unsigned char)s[len - 1]))
+		len--;
+	p->err_line = 0;
+	fail(p, line, "expected `key = value': `%.*s'", (int)len, s);
+}
+
+void config_init(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->listen_port = CONFIG_DEFAULT_PORT;
+	strcpy(c->tun_name, CONFIG_DEFAULT_TUN);
+	c->state_dir = strdup(CONFIG_DEFAULT_STATE_DIR);
+	if (!c->state_dir)
+		abort(); /* 15 bytes at start-up: nothing sensible to do without them */
+	c->log_level = LOG_LEVEL_INFO;
+	c->timers.rekey_after_time = REKEY_AFTER_TIME_NS;
+	c->timers.reject_after_time = REJECT_AFTER_TIME_NS;
+	c->timers.rekey_timeout = REKEY_TIMEOUT_NS;
+	c->timers.keepalive_timeout = KEEPALIVE_TIMEOUT_NS;
+	c->timers.rekey_attempt_time = REKEY_ATTEMPT_TIME_NS;
+	c->timers.under_load = UNDER_LOAD_AUTO;
+}
+
+void config_free(struct config *c)
+{
+	if (!c)
+		return;
+	free(c->state_dir);
+	free(c->peers);
+	memset(c, 0, sizeof(*c));
+}
+
+bool config_parse_string(const char *text, const char *name, struct config *c, char *err,
+			 size_t errlen)
+{
+	struct config next;
+	struct parser p = {
+		.name = name,
+		.text = text,
+		.cursor = text,
+		.c = &next,
+		.err = err,
+		.errlen = errlen,
+	};
+	int r;
+
+	if (errlen)
+		err[0] = '\0';
+	config_init(&next);
+	r = ini_parse_stream(read_line, &p, handle_key, &p);
+	if (r == -2)
+		p.oom = true;
+	if (r > 0 && (!p.err_line || (unsigned)r < p.err_line))
+		syntax_error(&p, (unsigned)r);
+	if (!p.err_line && !p.oom)
+		end_section(&p);
+	if (p.oom && errlen)
+		snprintf(err, errlen, "%s: out of memory", name);
+	config_free(c);
+	if (p.err_line || p.oom) {
+		config_free(&next);
+		config_init(c);
+		return false;
+	}
+	*c = next;
+	return true;
+}
+
+/* The whole file, NUL-terminated, or NULL with a message in err. */
+static char *read_file(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL, *b;
+	size_t len = 0, cap = 0, n;
+	int e = 0;
+
+	if (!f) {
+		e = errno;
+		goto out;
+	}
+	errno = 0;
+	do {
+		if (len == cap) {
+			cap = cap ? 2 * cap : 16384;
+			b = cap <= CONFIG_FILE_MAX ? realloc(buf, cap + 1) : NULL;
+			if (!b) {
+				e = cap > CONFIG_FILE_MAX ? EFBIG : ENOMEM;
+				break;
+			}
+			buf = b;
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+	} while (n > 0);
+	if (!e && ferror(f))
+		e = errno ? errno : EIO;
+	fclose(f);
+out:
+	if (e) {
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		free(buf);
+		return NULL;
+	}
+	buf[len] = '\0';
+	if (strlen(buf) != len) {
+		unsigned line = 1;
+
+		for (const char *q = buf; *q; q++)
+			line += *q == '\n';
+		snprintf(err, errlen, "%s:%u: the file contains a NUL byte", path, line);
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+bool config_load(const char *path, struct config *c, char *err, size_t errlen)
+{
+	char *text = read_file(path, err, errlen);
+	bool ok;
+
+	if (!text) {
+		config_free(c);
+		config_init(c);
+		return false;
+	}
+	ok = config_parse_string(text, path, c, err, errlen);
+	free(text);
+	return ok;
+}
