@@ -40,7 +40,8 @@ static void make_cookie(struct cookie_checker *checker, uint8_t out[COOKIE_LEN],
 	uint8_t who[16 + 2];
 	size_t n;
 
-	if (!checker->secret_birthdate || now - checker->secret_birthdate > COOKIE_SECRET_MAX_AGE_NS) {
+	if (!checker->secret_birthdate ||
+	    now - checker->secret_birthdate > COOKIE_SECRET_MAX_AGE_NS) {
 		randombytes_buf(checker->secret, sizeof(checker->secret));
 		checker->secret_birthdate = now ? now : 1;
 	}

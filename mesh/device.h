@@ -36,18 +36,18 @@ enum device_under_load { DEVICE_LOAD_AUTO, DEVICE_LOAD_ALWAYS, DEVICE_LOAD_NEVER
 
 /* Everything dropped is counted; `manta status` shows these. */
 struct device_counters {
-	uint64_t rx_invalid;	   /* wrong type, size or inner header */
-	uint64_t rx_bad_mac1;	   /* handshake whose mac1 does not verify */
-	uint64_t rx_unknown_peer;  /* initiation from a key that is no peer */
+	uint64_t rx_invalid; /* wrong type, size or inner header */
+	uint64_t rx_bad_mac1; /* handshake whose mac1 does not verify */
+	uint64_t rx_unknown_peer; /* initiation from a key that is no peer */
 	uint64_t rx_handshake_invalid; /* failed to decrypt, replayed or flooding */
-	uint64_t rx_replay;	   /* data counter seen before or too old */
-	uint64_t rx_bad_source;	   /* inner source is not the sending peer's */
-	uint64_t rx_auth_failed;   /* data that does not authenticate */
+	uint64_t rx_replay; /* data counter seen before or too old */
+	uint64_t rx_bad_source; /* inner source is not the sending peer's */
+	uint64_t rx_auth_failed; /* data that does not authenticate */
 	uint64_t rx_unknown_index; /* receiver index names no session */
-	uint64_t rx_expired_key;   /* data under a keypair past its lifetime */
+	uint64_t rx_expired_key; /* data under a keypair past its lifetime */
 	uint64_t cookie_sent;
 	uint64_t cookie_received;
-	uint64_t tx_no_route;	/* no peer owns the destination */
+	uint64_t tx_no_route; /* no peer owns the destination */
 	uint64_t tx_no_endpoint; /* the peer has no known endpoint */
 	uint64_t tx_staged_dropped;
 };
@@ -74,14 +74,14 @@ struct device {
 };
 
 enum device_tx {
-	DEVICE_TX_SEND,	  /* buf holds a datagram for *to */
+	DEVICE_TX_SEND, /* buf holds a datagram for *to */
 	DEVICE_TX_STAGED, /* kept until a session exists */
 	DEVICE_TX_DROP,
 };
 
 enum device_rx {
 	DEVICE_RX_DELIVER, /* buf + MESSAGE_DATA_HEADER_LEN holds an IP packet */
-	DEVICE_RX_DONE,	   /* consumed (handshake, keepalive) or dropped */
+	DEVICE_RX_DONE, /* consumed (handshake, keepalive) or dropped */
 };
 
 void device_timers_default(struct device_timers *t);

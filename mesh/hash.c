@@ -16,8 +16,7 @@ void hash2(uint8_t out[NOISE_HASH_LEN], const void *a, size_t alen, const void *
 	blake2s_final(&s, out, NOISE_HASH_LEN);
 }
 
-void mac16(uint8_t out[COOKIE_LEN], const uint8_t *key, size_t keylen, const void *in,
-	   size_t inlen)
+void mac16(uint8_t out[COOKIE_LEN], const uint8_t *key, size_t keylen, const void *in, size_t inlen)
 {
 	/* libb2's one-shot order is (out, in, key, outlen, inlen, keylen). */
 	blake2s(out, in, key, COOKIE_LEN, inlen, keylen);

@@ -36,14 +36,14 @@ void peer_table_link(struct peer_table *t, struct peer *p)
 	t->count++;
 }
 
-#define UNLINK(head, member, p)                                             \
-	do {                                                                \
+#define UNLINK(head, member, p)                                              \
+	do {                                                                 \
 		for (struct peer **pp = &(head); *pp; pp = &(*pp)->member) { \
-			if (*pp == (p)) {                                   \
-				*pp = (p)->member;                          \
-				break;                                      \
-			}                                                   \
-		}                                                           \
+			if (*pp == (p)) {                                    \
+				*pp = (p)->member;                           \
+				break;                                       \
+			}                                                    \
+		}                                                            \
 	} while (0)
 
 void peer_table_unlink(struct peer_table *t, struct peer *p)

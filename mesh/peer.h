@@ -66,7 +66,7 @@ struct peer {
 	unsigned staged_head, staged_count;
 
 	uint64_t rx_bytes, tx_bytes;
-	uint64_t handshakes;		/* completed */
+	uint64_t handshakes; /* completed */
 	uint64_t last_handshake_realtime; /* ns since the epoch, 0 = never */
 };
 

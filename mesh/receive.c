@@ -84,8 +84,8 @@ static void receive_initiation(struct device *dev, const struct sockaddr_in6 *sr
 	send_handshake_response(p);
 }
 
-static void receive_response(struct device *dev, const struct sockaddr_in6 *src,
-			     const uint8_t *buf, size_t len)
+static void receive_response(struct device *dev, const struct sockaddr_in6 *src, const uint8_t *buf,
+			     size_t len)
 {
 	uint32_t receiver = get_le32(buf + RESP_OFF_RECEIVER);
 	struct index_entry *e = index_table_lookup(&dev->index, receiver, INDEX_HANDSHAKE);
@@ -120,8 +120,8 @@ static enum device_rx receive_handshake(struct device *dev, const struct sockadd
 					uint8_t *buf, size_t len, uint8_t type)
 {
 	bool load = under_load(dev);
-	enum cookie_mac_state mac = cookie_validate_packet(&dev->cookie_checker, buf, len, src,
-							   load, dev->now);
+	enum cookie_mac_state mac =
+		cookie_validate_packet(&dev->cookie_checker, buf, len, src, load, dev->now);
 
 	if (mac == COOKIE_INVALID_MAC) {
 		dev->counters.rx_bad_mac1++;
@@ -168,8 +168,8 @@ static size_t inner_length(const uint8_t *ip, size_t len, const uint8_t **src, s
 	return 0;
 }
 
-static enum device_rx receive_data(struct device *dev, const struct sockaddr_in6 *src,
-				   uint8_t *buf, size_t len, size_t *ip_len)
+static enum device_rx receive_data(struct device *dev, const struct sockaddr_in6 *src, uint8_t *buf,
+				   size_t len, size_t *ip_len)
 {
 	uint32_t receiver = get_le32(buf + DATA_OFF_RECEIVER);
 	uint64_t counter = get_le64(buf + DATA_OFF_COUNTER);
@@ -212,8 +212,8 @@ static enum device_rx receive_data(struct device *dev, const struct sockaddr_in6
 	/* The initiator rekeys before the keypair expires under the peer. */
 	if (p->current && p->current->kp.i_am_initiator && !p->sent_lastminute_handshake &&
 	    dev->now - p->current->kp.birthdate > dev->timers.reject_after_time -
-							   dev->timers.keepalive_timeout -
-							   dev->timers.rekey_timeout) {
+							  dev->timers.keepalive_timeout -
+							  dev->timers.rekey_timeout) {
 		p->sent_lastminute_handshake = true;
 		send_queued_handshake_initiation(p, false);
 	}

@@ -98,6 +98,9 @@ void send_handshake_response(struct peer *p)
 	timers_event_session_derived(p);
 	timers_event_any_authenticated_packet_traversal(p);
 	timers_event_any_authenticated_packet_sent(p);
+	/* As WireGuard: no initiation of our own while the one we answer
+	 * completes (it would cross with the initiator's confirmation). */
+	p->last_sent_handshake = dev->now;
 	log_debug("peer", "%s: sending handshake response", p->name);
 	send_to_peer(p, msg, sizeof(msg));
 	return;
@@ -121,7 +124,8 @@ void send_keep_key_fresh(struct peer *p)
  * 16-byte header; the tag follows the ciphertext. Returns the datagram size. */
 static size_t seal(struct keypair *k, uint8_t *buf, size_t ip_len)
 {
-	size_t padded = (ip_len + MESSAGE_PADDING_MULTIPLE - 1) & ~(size_t)(MESSAGE_PADDING_MULTIPLE - 1);
+	size_t padded = (ip_len + MESSAGE_PADDING_MULTIPLE - 1) &
+			~(size_t)(MESSAGE_PADDING_MULTIPLE - 1);
 	uint8_t nonce[crypto_aead_chacha20poly1305_IETF_NPUBBYTES] = { 0 };
 	uint64_t counter = k->kp.send_counter++;
 	uint8_t *payload = buf + MESSAGE_DATA_HEADER_LEN;

@@ -45,7 +45,8 @@ void timers_event_data_sent(struct peer *p)
 	const struct device_timers *t = &p->dev->timers;
 
 	if (!p->t_new_handshake)
-		p->t_new_handshake = deadline(p, t->keepalive_timeout + t->rekey_timeout + jitter());
+		p->t_new_handshake =
+			deadline(p, t->keepalive_timeout + t->rekey_timeout + jitter());
 }
 
 void timers_event_data_received(struct peer *p)

@@ -19,12 +19,12 @@ static struct replay_filter f;
 static int test_num;
 
 #define T_INIT() replay_init(&f)
-#define T(n, v)                                                                            \
-	do {                                                                               \
-		test_num++;                                                                \
-		if (replay_check(&f, (n), LIMIT) != (v))                                   \
-			fail_msg("replay test %d: counter %llu expected %s", test_num,      \
-				 (unsigned long long)(n), (v) ? "accept" : "reject");      \
+#define T(n, v)                                                                        \
+	do {                                                                           \
+		test_num++;                                                            \
+		if (replay_check(&f, (n), LIMIT) != (v))                               \
+			fail_msg("replay test %d: counter %llu expected %s", test_num, \
+				 (unsigned long long)(n), (v) ? "accept" : "reject");  \
 	} while (0)
 
 static void test_table(void **state)
