@@ -25,7 +25,7 @@ struct cli {
 struct cli_command {
 	const char *name;
 	int (*run)(struct cli *cli, int argc, char **argv); /* argv[0] is the subcommand */
-	const char *args;				    /* usage text after the name */
+	const char *args; /* usage text after the name */
 	const char *description;
 };
 

@@ -21,8 +21,8 @@ static int connect_socket(const struct cli *cli)
 	strcpy(sa.sun_path, cli->socket_path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		fprintf(stderr, "%s: cannot reach mantad at %s: %s%s\n", cli->prog, cli->socket_path,
-			strerror(errno),
+		fprintf(stderr, "%s: cannot reach mantad at %s: %s%s\n", cli->prog,
+			cli->socket_path, strerror(errno),
 			errno == ENOENT || errno == ECONNREFUSED ? " (is mantad running?)" : "");
 		if (fd >= 0)
 			close(fd);

@@ -10,8 +10,10 @@
 static const struct cli_command commands[] = {
 	{ "status", cmd_status, "", "show this node, its peers and counters" },
 	{ "genkey", cmd_genkey, "", "print a new private key (base64), like wg genkey" },
-	{ "pubkey", cmd_pubkey, "< PRIVATE_KEY", "print the public key of a private key read from stdin" },
-	{ "addresses", cmd_addresses, "[PUBLIC_KEY]", "print the IPv6 and IPv4 addresses a public key derives" },
+	{ "pubkey", cmd_pubkey, "< PRIVATE_KEY",
+	  "print the public key of a private key read from stdin" },
+	{ "addresses", cmd_addresses, "[PUBLIC_KEY]",
+	  "print the IPv6 and IPv4 addresses a public key derives" },
 	{ "version", cmd_version, "", "print the versions of manta and mantad" },
 };
 
@@ -21,10 +23,11 @@ static void help(FILE *f, const char *prog)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-10s %-16s %s\n", commands[i].name, commands[i].args,
 			commands[i].description);
-	fprintf(f, "\nOptions:\n"
-		   "  --socket PATH  mantad's control socket (default %s, or $MANTA_SOCKET)\n"
-		   "  --json         print JSON for scripts\n"
-		   "\nExit status: 0 success, 1 the operation failed, 2 usage error.\n",
+	fprintf(f,
+		"\nOptions:\n"
+		"  --socket PATH  mantad's control socket (default %s, or $MANTA_SOCKET)\n"
+		"  --json         print JSON for scripts\n"
+		"\nExit status: 0 success, 1 the operation failed, 2 usage error.\n",
 		CLI_DEFAULT_SOCKET);
 }
 
@@ -32,8 +35,8 @@ int cli_usage(const struct cli *cli, const char *name)
 {
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(commands[i].name, name) == 0) {
-			fprintf(stderr, "Usage: %s [--socket PATH] [--json] %s %s\n", cli->prog, name,
-				commands[i].args);
+			fprintf(stderr, "Usage: %s [--socket PATH] [--json] %s %s\n", cli->prog,
+				name, commands[i].args);
 			return CLI_EXIT_USAGE;
 		}
 	}

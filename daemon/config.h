@@ -46,8 +46,8 @@ enum config_under_load { UNDER_LOAD_AUTO, UNDER_LOAD_ALWAYS, UNDER_LOAD_NEVER };
 struct config_peer {
 	uint8_t public_key[32];
 	char endpoint[CONFIG_ENDPOINT_MAX]; /* "" when absent; as written */
-	uint16_t persistent_keepalive;	    /* seconds, 0 = off */
-	unsigned line;			    /* line of its [peer] header */
+	uint16_t persistent_keepalive; /* seconds, 0 = off */
+	unsigned line; /* line of its [peer] header */
 };
 
 /* Protocol timers in nanoseconds; config_init() sets WireGuard's values. */

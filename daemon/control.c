@@ -130,7 +130,8 @@ static void handle_line(struct control_client *c, const char *line, size_t len)
 	json_t *reply;
 
 	if (!req)
-		reply = json_pack("{s:b,s:s+}", "ok", 0, "error", "request is not JSON: ", jerr.text);
+		reply = json_pack("{s:b,s:s+}", "ok", 0, "error",
+				  "request is not JSON: ", jerr.text);
 	else
 		reply = commands_dispatch(c->ctl->d, req, c->may_mutate);
 	send_reply(c, reply);

@@ -121,7 +121,8 @@ static int open_tun(struct mantad *d)
 	int r;
 
 	if (fd < 0) {
-		log_err("tun", "%s: cannot open the TUN device: %s", d->cfg.tun_name, strerror(-fd));
+		log_err("tun", "%s: cannot open the TUN device: %s", d->cfg.tun_name,
+			strerror(-fd));
 		return fd;
 	}
 	r = tun_configure(d->ifname, TUN_MTU, d->id->v6, d->id->v4, &d->route_mode);

@@ -44,8 +44,7 @@ struct dataplane {
 
 /* Opens the UDP socket and allocates buffers; the TUN fd is the caller's
  * and becomes the data plane's (closed by dataplane_close). */
-int dataplane_open(struct dataplane *dp, struct mantad *d, int tun_fd,
-		   uint16_t port) WARN_UNUSED;
+int dataplane_open(struct dataplane *dp, struct mantad *d, int tun_fd, uint16_t port) WARN_UNUSED;
 int dataplane_start(struct dataplane *dp) WARN_UNUSED;
 /* Close the poll handles; descriptors are closed once libuv let go. */
 void dataplane_close(struct dataplane *dp);

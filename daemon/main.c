@@ -11,15 +11,16 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: mantad [--config FILE] [--state-dir DIR] [--socket PATH]\n"
-		   "              [--foreground] [--log-level LEVEL]\n"
-		   "\n"
-		   "  --config FILE     INI configuration (see README.md); default: none\n"
-		   "  --state-dir DIR   node key and state (default /var/lib/manta)\n"
-		   "  --socket PATH     control socket (default %s)\n"
-		   "  --foreground      log to standard error instead of syslog\n"
-		   "  --log-level L     debug, info, warn or error (default: from the config)\n"
-		   "  --version         print the version\n",
+	fprintf(f,
+		"Usage: mantad [--config FILE] [--state-dir DIR] [--socket PATH]\n"
+		"              [--foreground] [--log-level LEVEL]\n"
+		"\n"
+		"  --config FILE     INI configuration (see README.md); default: none\n"
+		"  --state-dir DIR   node key and state (default /var/lib/manta)\n"
+		"  --socket PATH     control socket (default %s)\n"
+		"  --foreground      log to standard error instead of syslog\n"
+		"  --log-level L     debug, info, warn or error (default: from the config)\n"
+		"  --version         print the version\n",
 		DEFAULT_SOCKET);
 }
 

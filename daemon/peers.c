@@ -17,15 +17,15 @@ static void host_routes(struct mantad *d, struct peer *p, bool add)
 	int r;
 
 	if (d->route_mode.v6_host_routes) {
-		r = add ? tun_route_host_add(d->ifname, AF_INET6, p->v6)
-			: tun_route_host_del(d->ifname, AF_INET6, p->v6);
+		r = add ? tun_route_host_add(d->ifname, AF_INET6, p->v6) :
+			  tun_route_host_del(d->ifname, AF_INET6, p->v6);
 		if (r < 0)
 			log_warn("peer", "%s: cannot %s its /128 route: %s", p->name,
 				 add ? "add" : "remove", strerror(-r));
 	}
 	if (d->route_mode.v4_host_routes) {
-		r = add ? tun_route_host_add(d->ifname, AF_INET, p->v4)
-			: tun_route_host_del(d->ifname, AF_INET, p->v4);
+		r = add ? tun_route_host_add(d->ifname, AF_INET, p->v4) :
+			  tun_route_host_del(d->ifname, AF_INET, p->v4);
 		if (r < 0)
 			log_warn("peer", "%s: cannot %s its /32 route: %s", p->name,
 				 add ? "add" : "remove", strerror(-r));
@@ -63,14 +63,14 @@ static int add_peer(struct mantad *d, const struct config_peer *cp)
 	key_to_base64(cp->public_key, b64);
 	r = device_peer_add(&d->dev, cp->public_key, &p);
 	if (r == -EADDRINUSE) {
-		log_err("peer", "%s:%u: peer %s derives the address of another peer", d->config_path,
-			cp->line, b64);
+		log_err("peer", "%s:%u: peer %s derives the address of another peer",
+			d->config_path, cp->line, b64);
 		return r;
 	}
 	if (r < 0) {
 		log_err("peer", "%s:%u: cannot add peer %s: %s", d->config_path, cp->line, b64,
-			r == -EINVAL ? "it is this node's own key or not a usable key"
-				     : strerror(-r));
+			r == -EINVAL ? "it is this node's own key or not a usable key" :
+				       strerror(-r));
 		return r;
 	}
 	log_info("peer", "%s: added (key %s)", p->name, b64);
@@ -96,7 +96,8 @@ int peers_apply_config(struct mantad *d, const struct config *cfg)
 	}
 	for (size_t i = 0; i < cfg->npeers; i++) {
 		const struct config_peer *cp = &cfg->peers[i];
-		const struct config_peer *was = cfg == old ? NULL : find_config_peer(old, cp->public_key);
+		const struct config_peer *was = cfg == old ? NULL :
+							     find_config_peer(old, cp->public_key);
 
 		p = peer_table_by_key(&d->dev.peers, cp->public_key);
 		if (!p) {

@@ -42,13 +42,14 @@ static json_t *key_string(const uint8_t key[KEY_LEN])
 
 static json_t *peer_json(const struct peer *p)
 {
-	json_t *last = p->last_handshake_realtime
-			       ? json_integer((json_int_t)(p->last_handshake_realtime / NSEC_PER_SEC))
-			       : json_null();
+	json_t *last =
+		p->last_handshake_realtime ?
+			json_integer((json_int_t)(p->last_handshake_realtime / NSEC_PER_SEC)) :
+			json_null();
 
 	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:I,s:I,s:I,s:i,s:b}", "public_key",
-			 key_string(p->public_key), "ipv6", address_string(AF_INET6, p->v6),
-			 "ipv4", address_string(AF_INET, p->v4), "endpoint", endpoint_string(p),
+			 key_string(p->public_key), "ipv6", address_string(AF_INET6, p->v6), "ipv4",
+			 address_string(AF_INET, p->v4), "endpoint", endpoint_string(p),
 			 "last_handshake", last, "rx_bytes", (json_int_t)p->rx_bytes, "tx_bytes",
 			 (json_int_t)p->tx_bytes, "handshakes", (json_int_t)p->handshakes,
 			 "persistent_keepalive", p->persistent_keepalive, "session",
