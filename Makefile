@@ -79,6 +79,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_TESTS))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZERS))
 LIB := $(BUILD)/libmanta.a
 
+.SECONDARY:
 .PHONY: all deps check check-run check-unit check-e2e check-fuzz check-asan unit fuzz \
 	demo bench format format-check install uninstall clean
 

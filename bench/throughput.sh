@@ -98,6 +98,8 @@ if [[ -x $MANTAD && -x $MANTA ]]; then
 	json_true R "len(j['peers']) == 10"
 	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/${PID[R]}/status")
 	hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/${PID[R]}/status")
+	anon=$(awk '/^RssAnon:/ { print $2 }' "/proc/${PID[R]}/status")
+	pss=$(awk '/^Pss:/ { print $2 }' "/proc/${PID[R]}/smaps_rollup")
 	stop_mantad R
 else
 	say "no $MANTAD: mantad rows skipped (make all, or set MANTA_BUILD)"
@@ -128,4 +130,6 @@ done
 echo "(tunnels at MTU 1280 with IPv4 inside; wireguard-go's default MTU would be 1420)"
 if [[ -n $rss ]]; then
 	printf 'mantad idle RSS with 10 peers: %s kB (peak %s kB); target <= 4096 kB\n' "$rss" "$hwm"
+	printf '  of which anonymous (private heap, stacks, buffers): %s kB; PSS %s kB\n' "$anon" "$pss"
+	echo "  (the rest is shared library text: libc, libsystemd, libnl, libb2+libgomp, ...)"
 fi

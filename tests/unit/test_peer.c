@@ -259,7 +259,7 @@ static void test_keypair_destroy_null(void **state)
 
 /* --- staged packets -------------------------------------------------------- */
 
-static void stage_numbered(struct peer *p, uint32_t n, size_t len)
+static __attribute__((noinline)) void stage_numbered(struct peer *p, uint32_t n, size_t len)
 {
 	uint8_t pkt[MESSAGE_MAX_PLAINTEXT];
 
@@ -285,7 +285,7 @@ static void pop_numbered(struct peer *p, uint32_t n, size_t len)
 static void test_staged_fifo(void **state)
 {
 	struct peer *p = peer_new();
-	uint8_t big[MESSAGE_MAX_PLAINTEXT + 1] = { 0 };
+	static uint8_t big[MESSAGE_MAX_PLAINTEXT + 1] = { 0 };
 
 	assert_null(peer_staged_pop(p));
 	for (uint32_t i = 0; i < 10; i++)
