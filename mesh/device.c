@@ -90,6 +90,24 @@ void device_peer_remove(struct device *dev, struct peer *p)
 	free(p);
 }
 
+int device_peer_set_v4_index(struct device *dev, struct peer *p, uint32_t index)
+{
+	uint8_t v4[4];
+	struct peer *other;
+
+	address_v4_from_key_index(p->public_key, index, v4);
+	other = peer_table_by_v4(&dev->peers, v4);
+	if (other == p)
+		return 0;
+	if (other)
+		return -EADDRINUSE;
+	peer_table_unlink(&dev->peers, p);
+	p->v4_index = index;
+	memcpy(p->v4, v4, sizeof(v4));
+	peer_table_link(&dev->peers, p);
+	return 0;
+}
+
 void device_peer_set_endpoint(struct device *dev, struct peer *p, const struct sockaddr_in6 *ep)
 {
 	p->endpoint = *ep;

@@ -94,6 +94,9 @@ void device_deinit(struct device *dev);
 int device_peer_add(struct device *dev, const uint8_t pk[NOISE_PUBLIC_KEY_LEN],
 		    struct peer **out) WARN_UNUSED;
 void device_peer_remove(struct device *dev, struct peer *p);
+/* Move a peer to the IPv4 address of another index (a network owner chose
+ * it); -EADDRINUSE if another peer has that address. */
+int device_peer_set_v4_index(struct device *dev, struct peer *p, uint32_t index) WARN_UNUSED;
 void device_peer_set_endpoint(struct device *dev, struct peer *p, const struct sockaddr_in6 *ep);
 void device_peer_set_keepalive(struct device *dev, struct peer *p, uint16_t seconds);
 struct peer *device_peer_for_destination(struct device *dev, const uint8_t *ip, size_t len);

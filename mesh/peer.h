@@ -44,6 +44,10 @@ struct peer {
 
 	struct sockaddr_in6 endpoint;
 	bool has_endpoint;
+	/* Which of a member's announced endpoints is being tried, and since
+	 * when (monotonic ns); the daemon moves on while no session forms. */
+	unsigned endpoint_candidate;
+	uint64_t endpoint_tried_at;
 	uint16_t persistent_keepalive; /* seconds, 0 = off */
 
 	struct noise_handshake handshake;

@@ -420,3 +420,49 @@ int tun_route_host_del(const char *ifname, int family, const uint8_t *addr)
 {
 	return host_route(ifname, family, addr, false);
 }
+
+static int addr_del(struct nl_sock *sk, const char *ifname, int ifindex, int family,
+		    const uint8_t *local)
+{
+	struct rtnl_addr *addr = rtnl_addr_alloc();
+	struct nl_addr *a = nl_addr_build(family, local, addr_len(family));
+	char text[ADDR_TEXT_LEN], what[sizeof(text) + 32];
+	int err = -ENOMEM;
+
+	if (!addr || !a)
+		goto out;
+	rtnl_addr_set_ifindex(addr, ifindex);
+	nl_addr_set_prefixlen(a, addr_len(family) * 8);
+	err = rtnl_addr_set_local(addr, a);
+	if (err == 0)
+		err = rtnl_addr_delete(sk, addr, 0);
+	if (err == -NLE_OBJ_NOTFOUND || err == -NLE_NOADDR)
+		err = 0;
+	if (err < 0) {
+		addr_text(family, local, addr_len(family) * 8, text, sizeof(text));
+		snprintf(what, sizeof(what), "cannot remove address %s", text);
+		err = fail(ifname, what, err);
+	}
+out:
+	nl_addr_put(a);
+	rtnl_addr_put(addr);
+	return err;
+}
+
+int tun_addr_replace(const char *ifname, int family, const uint8_t *old, const uint8_t *new_addr)
+{
+	struct nl_sock *sk;
+	int ifindex, err;
+
+	ifindex = link_index(ifname);
+	if (ifindex < 0)
+		return ifindex;
+	sk = sock_open(ifname, &err);
+	if (!sk)
+		return err;
+	err = addr_add(sk, ifname, ifindex, family, new_addr);
+	if (err == 0)
+		err = addr_del(sk, ifname, ifindex, family, old);
+	nl_socket_free(sk);
+	return err;
+}

@@ -39,4 +39,9 @@ int tun_configure(const char *ifname, unsigned mtu, const uint8_t v6[16], const 
 int tun_route_host_add(const char *ifname, int family, const uint8_t *addr) WARN_UNUSED;
 int tun_route_host_del(const char *ifname, int family, const uint8_t *addr) WARN_UNUSED;
 
+/* Swap one of the device's own addresses for another (the new one first,
+ * so the device is never without one). */
+int tun_addr_replace(const char *ifname, int family, const uint8_t *old,
+		     const uint8_t *new_addr) WARN_UNUSED;
+
 #endif

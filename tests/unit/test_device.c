@@ -402,6 +402,71 @@ static void test_peer_add(void **state)
 	assert_ptr_equal(peer_table_by_v4(&A.dev.peers, B.v4), pa);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Compares addresses only (the high 32 bits). */
+static int cmp_addr(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a >> 32, y = *(const uint64_t *)b >> 32;
+
+	return x < y ? -1 : x > y;
+}
+
+/* A network owner moved B to another IPv4 index: lookups follow, the old
+ * address is free, and an address held by another peer is refused. */
+static void test_peer_v4_index(void **state)
+{
+	uint8_t old[4], v4[4], other_key[32];
+	uint32_t next = address_v4_next_index(B.dev.local.public_key, pa->v4_index + 1);
+	struct peer *q = NULL;
+
+	memcpy(old, pa->v4, 4);
+	assert_int_equal(device_peer_set_v4_index(&A.dev, pa, next), 0);
+	address_v4_from_key_index(B.dev.local.public_key, next, v4);
+	assert_memory_equal(pa->v4, v4, 4);
+	assert_int_equal(pa->v4_index, next);
+	assert_ptr_equal(peer_table_by_v4(&A.dev.peers, v4), pa);
+	assert_null(peer_table_by_v4(&A.dev.peers, old));
+	assert_ptr_equal(peer_table_by_key(&A.dev.peers, B.dev.local.public_key), pa);
+	assert_int_equal(device_peer_set_v4_index(&A.dev, pa, next), 0); /* no change */
+
+	/* A second peer cannot take B's address: find indexes i, j with
+	 * address(other, i) == address(B, j) (a birthday search over 2^13 each
+	 * in a 22-bit space finds about sixteen), put B on j, then ask for i. */
+	static uint64_t addrs[1u << 13]; /* address << 32 | index, sorted */
+	uint32_t found_i = UINT32_MAX, found_j = UINT32_MAX;
+
+	memset(other_key, 0x42, sizeof(other_key));
+	assert_int_equal(device_peer_add(&A.dev, other_key, &q), 0);
+	for (uint32_t i = 0; i < ARRAY_SIZE(addrs); i++) {
+		address_v4_from_key_index(other_key, i, v4);
+		addrs[i] = (uint64_t)get_le32(v4) << 32 | i;
+	}
+	qsort(addrs, ARRAY_SIZE(addrs), sizeof(addrs[0]), cmp_u64);
+	for (uint32_t j = 0; j < ARRAY_SIZE(addrs) && found_j == UINT32_MAX; j++) {
+		uint64_t key;
+		const uint64_t *hit;
+
+		address_v4_from_key_index(B.dev.local.public_key, j, v4);
+		key = (uint64_t)get_le32(v4) << 32;
+		hit = bsearch(&key, addrs, ARRAY_SIZE(addrs), sizeof(addrs[0]), cmp_addr);
+		if (hit && !address_v4_reserved(v4)) {
+			found_i = (uint32_t)*hit;
+			found_j = j;
+		}
+	}
+	assert_int_not_equal(found_j, UINT32_MAX);
+	assert_int_equal(device_peer_set_v4_index(&A.dev, pa, found_j), 0);
+	assert_int_equal(device_peer_set_v4_index(&A.dev, q, found_i), -EADDRINUSE);
+	assert_ptr_equal(peer_table_by_v4(&A.dev.peers, pa->v4), pa);
+	device_peer_remove(&A.dev, q);
+}
+
 static void test_no_route(void **state)
 {
 	uint8_t pkt[MESSAGE_MAX_PLAINTEXT], nowhere[16];
@@ -1157,8 +1222,10 @@ static void test_keepalive_and_new_handshake(void **state)
 
 	assert_int_equal(send_ip(&A, pkt, len, NULL), DEVICE_TX_SEND);
 	pump();
-	for (uint64_t n = start;
-	     n <= start + t->keepalive_timeout + t->rekey_timeout + REKEY_TIMEOUT_JITTER_MAX_NS + 1;
+	/* Step 10 ms up to one step past the latest possible deadline (the
+	 * jitter can be within a step of its maximum). */
+	for (uint64_t n = start; n <= start + t->keepalive_timeout + t->rekey_timeout +
+					      REKEY_TIMEOUT_JITTER_MAX_NS + 10 * MS;
 	     n += 10 * MS) {
 		set_time(n);
 		tick_all();
@@ -1246,6 +1313,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_peer_add),
+		T(test_peer_v4_index),
 		T(test_no_route),
 		T(test_first_packet),
 		T(test_data_both_ways),
