@@ -29,6 +29,7 @@ BUILD ?= build
 endif
 
 PKGS := libsodium libb2 libuv libnl-3.0 libnl-route-3.0 jansson inih libsystemd
+CLI_PKGS := libqrencode
 TEST_PKGS := cmocka
 
 # pkg-config runs once, when first needed: `make check` installs the packages
@@ -36,6 +37,8 @@ TEST_PKGS := cmocka
 lazy = $(eval $(1) := $(2))$($(1))
 PKG_CFLAGS = $(call lazy,PKG_CFLAGS,$(shell pkg-config --cflags $(PKGS)))
 PKG_LIBS = $(call lazy,PKG_LIBS,$(shell pkg-config --libs $(PKGS)))
+CLI_CFLAGS = $(call lazy,CLI_CFLAGS,$(shell pkg-config --cflags $(CLI_PKGS)))
+CLI_LIBS = $(call lazy,CLI_LIBS,$(shell pkg-config --libs $(CLI_PKGS)))
 TEST_CFLAGS = $(call lazy,TEST_CFLAGS,$(shell pkg-config --cflags $(TEST_PKGS)))
 TEST_LIBS = $(call lazy,TEST_LIBS,$(shell pkg-config --libs $(TEST_PKGS)))
 
@@ -90,6 +93,7 @@ $(BUILD)/obj/%.o: %.c
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/tests/%.o: ALL_CFLAGS += $(TEST_CFLAGS)
+$(BUILD)/obj/cli/%.o: ALL_CFLAGS += $(CLI_CFLAGS)
 
 $(LIB): $(LIB_OBJS)
 	@rm -f $@
@@ -99,7 +103,7 @@ $(BUILD)/mantad: $(MANTAD_OBJS) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/manta: $(CLI_OBJS) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CLI_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 	@mkdir -p $(@D)
@@ -120,7 +124,7 @@ fuzz: $(FUZZ_BINS)
 # Debian 12. Quiet and quick when all of it is already there.
 DEB_PKGS := build-essential pkg-config clang libclang-rt-14-dev clang-format \
 	libsodium-dev libb2-dev libuv1-dev libnl-3-dev libnl-route-3-dev libjansson-dev \
-	libinih-dev libcmocka-dev libsystemd-dev \
+	libinih-dev libcmocka-dev libsystemd-dev libqrencode-dev \
 	iproute2 iputils-ping nftables tcpdump python3 procps psmisc \
 	wireguard-go wireguard-tools iperf3
 

@@ -1,4 +1,5 @@
-/* One request, one reply, over the daemon's control socket (JSON lines). */
+/* One request over the daemon's control socket (JSON lines): progress lines
+ * as they come, then the reply. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,9 +10,19 @@
 
 #include "cli/cli.h"
 
+/* A reply larger than this is not from mantad. */
+#define REPLY_MAX (64u << 20)
+
+struct reader {
+	int fd;
+	char *buf;
+	size_t len, cap;
+};
+
 static int connect_socket(const struct cli *cli)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *hint = "";
 	int fd;
 
 	if (strlen(cli->socket_path) >= sizeof(sa.sun_path)) {
@@ -20,21 +31,24 @@ static int connect_socket(const struct cli *cli)
 	}
 	strcpy(sa.sun_path, cli->socket_path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		fprintf(stderr, "%s: cannot reach mantad at %s: %s%s\n", cli->prog,
-			cli->socket_path, strerror(errno),
-			errno == ENOENT || errno == ECONNREFUSED ? " (is mantad running?)" : "");
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		return fd;
+	if (errno == ENOENT || errno == ECONNREFUSED)
+		hint = " (is mantad running?)";
+	else if (errno == EACCES)
+		hint = " (run as root or as a member of the manta group)";
+	fprintf(stderr, "%s: cannot reach mantad at %s: %s%s\n", cli->prog, cli->socket_path,
+		strerror(errno), hint);
+	if (fd >= 0)
+		close(fd);
+	return -1;
 }
 
-static int write_all(int fd, const char *p, size_t n)
+static int send_all(int fd, const char *p, size_t n)
 {
 	while (n) {
-		ssize_t w = write(fd, p, n);
+		/* MSG_NOSIGNAL: a daemon that went away is an error, not SIGPIPE. */
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
 
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -46,77 +60,112 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* Read up to the first newline; the caller frees. */
-static char *read_line(int fd)
+/* The next line, NUL-terminated without its newline, valid until the next
+ * call; NULL at the end of input or on error. */
+static char *read_line(struct reader *r, size_t *consumed)
 {
-	size_t len = 0, cap = 8192;
-	char *buf = malloc(cap);
+	char *nl;
 
-	while (buf) {
-		if (len + 1 >= cap) {
-			char *nb = realloc(buf, cap *= 2);
+	if (*consumed) {
+		memmove(r->buf, r->buf + *consumed, r->len - *consumed);
+		r->len -= *consumed;
+		*consumed = 0;
+	}
+	while (!(nl = r->len ? memchr(r->buf, '\n', r->len) : NULL)) {
+		if (r->cap - r->len < 4096) {
+			size_t cap = r->cap ? r->cap * 2 : 16384;
+			char *nb = cap <= REPLY_MAX ? realloc(r->buf, cap) : NULL;
 
 			if (!nb)
-				break;
-			buf = nb;
+				return NULL;
+			r->buf = nb;
+			r->cap = cap;
 		}
-		ssize_t r = read(fd, buf + len, cap - len - 1);
+		ssize_t n = read(r->fd, r->buf + r->len, r->cap - r->len);
 
-		if (r < 0 && errno == EINTR)
+		if (n < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-		buf[len] = '\0';
-		if (memchr(buf, '\n', len))
-			return buf;
+		if (n <= 0)
+			return NULL;
+		r->len += (size_t)n;
 	}
-	free(buf);
+	*nl = '\0';
+	*consumed = (size_t)(nl - r->buf) + 1;
+	return r->buf;
+}
+
+static void print_progress(const struct cli *cli, const char *text)
+{
+	FILE *f = cli->json ? stderr : stdout;
+
+	fprintf(f, "  %s\n", text);
+	fflush(f);
+}
+
+/* Progress lines until the reply, which is returned (caller decrefs). */
+static json_t *read_reply(const struct cli *cli, const char *cmd, struct reader *r)
+{
+	size_t consumed = 0;
+	json_error_t jerr;
+	json_t *msg;
+	char *line;
+
+	while ((line = read_line(r, &consumed))) {
+		msg = json_loads(line, 0, &jerr);
+		if (!json_is_object(msg)) {
+			fprintf(stderr, "%s %s: mantad sent a line that is not a JSON object%s%s\n",
+				cli->prog, cmd, msg ? "" : ": ", msg ? "" : jerr.text);
+			json_decref(msg);
+			return NULL;
+		}
+		if (json_object_get(msg, "ok"))
+			return msg;
+		if (json_is_string(json_object_get(msg, "progress")))
+			print_progress(cli, json_string_value(json_object_get(msg, "progress")));
+		json_decref(msg);
+	}
+	fprintf(stderr, "%s %s: mantad closed the connection without a reply\n", cli->prog, cmd);
 	return NULL;
 }
 
 int cli_call(const struct cli *cli, const char *cmd, json_t *args, json_t **result)
 {
 	json_t *req = json_pack("{s:s,s:o}", "command", cmd, "args", args ? args : json_object());
+	struct reader r = { .fd = -1 };
 	json_t *reply = NULL;
-	char *text = NULL, *line = NULL;
-	int fd = -1, ret = CLI_EXIT_FAIL;
-	json_error_t jerr;
+	char *text = NULL;
+	int ret = CLI_EXIT_FAIL;
 
 	*result = NULL;
 	text = req ? json_dumps(req, JSON_COMPACT) : NULL;
-	if (!text)
-		goto out;
-	fd = connect_socket(cli);
-	if (fd < 0)
-		goto out;
-	if (write_all(fd, text, strlen(text)) != 0 || write_all(fd, "\n", 1) != 0) {
-		fprintf(stderr, "%s: sending to mantad failed: %s\n", cli->prog, strerror(errno));
+	if (!text) {
+		fprintf(stderr, "%s %s: out of memory\n", cli->prog, cmd);
 		goto out;
 	}
-	line = read_line(fd);
-	if (!line) {
-		fprintf(stderr, "%s: mantad closed the connection without a reply\n", cli->prog);
+	r.fd = connect_socket(cli);
+	if (r.fd < 0)
+		goto out;
+	if (send_all(r.fd, text, strlen(text)) != 0 || send_all(r.fd, "\n", 1) != 0) {
+		fprintf(stderr, "%s %s: sending to mantad failed: %s\n", cli->prog, cmd,
+			strerror(errno));
 		goto out;
 	}
-	reply = json_loads(line, 0, &jerr);
-	if (!json_is_object(reply)) {
-		fprintf(stderr, "%s: mantad sent a reply that is not JSON: %s\n", cli->prog,
-			jerr.text);
+	reply = read_reply(cli, cmd, &r);
+	if (!reply)
 		goto out;
-	}
 	if (!json_is_true(json_object_get(reply, "ok"))) {
-		const char *e = json_string_value(json_object_get(reply, "error"));
-
-		fprintf(stderr, "%s %s: %s\n", cli->prog, cmd, e ? e : "failed");
+		fprintf(stderr, "%s %s: %s\n", cli->prog, cmd,
+			cli_str(reply, "error", "failed (mantad gave no reason)"));
 		goto out;
 	}
 	*result = json_incref(json_object_get(reply, "result"));
+	if (!*result)
+		*result = json_null();
 	ret = CLI_EXIT_OK;
 out:
-	if (fd >= 0)
-		close(fd);
-	free(line);
+	if (r.fd >= 0)
+		close(r.fd);
+	free(r.buf);
 	free(text);
 	json_decref(reply);
 	json_decref(req);

@@ -1,63 +1,109 @@
-/* manta status: this node and its peers, for people or (--json) scripts. */
+/*
+ * manta status and manta peers: this node, its networks and its peers, in
+ * the style of `wg show' for people, or (--json) the daemon's JSON. Fields
+ * the daemon leaves out are left out here too.
+ */
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
+#include <string.h>
 
 #include "cli/cli.h"
 
-static void print_bytes(const char *label, json_int_t n)
+static void line(const char *label, const char *value)
 {
-	const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)n;
-	int u = 0;
+	if (value)
+		printf("  %s: %s\n", label, value);
+}
 
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
+/* "bob.home, bob.work", or NULL if the daemon does not know a name. */
+static char *peer_title(json_t *peer)
+{
+	const char *host = cli_str(peer, "hostname", NULL);
+	json_t *nets = json_object_get(peer, "networks"), *net;
+	size_t i, cap, len = 0;
+	char *out;
+
+	if (!host)
+		return NULL;
+	cap = strlen(host) + 1;
+	json_array_foreach(nets, i, net) cap +=
+		strlen(host) + strlen(json_string_value(net) ? json_string_value(net) : "") + 4;
+	out = malloc(cap);
+	if (!out)
+		return NULL;
+	if (json_array_size(nets) == 0)
+		return strcpy(out, host);
+	json_array_foreach(nets, i, net)
+		len += (size_t)snprintf(out + len, cap - len, "%s%s.%s", i ? ", " : "", host,
+					json_string_value(net) ? json_string_value(net) : "?");
+	return out;
+}
+
+void cli_print_peer(json_t *p, time_t now)
+{
+	char *title = peer_title(p);
+	char ago[32], rx[32], tx[32], transfer[80];
+
+	printf("peer: %s\n", title ? title : cli_str(p, "public_key", "(unknown)"));
+	if (title)
+		line("public key", cli_str(p, "public_key", NULL));
+	free(title);
+	line("ipv6", cli_str(p, "ipv6", NULL));
+	line("ipv4", cli_str(p, "ipv4", NULL));
+	line("endpoint", cli_str(p, "endpoint", "(none yet)"));
+	cli_format_ago(json_object_get(p, "last_handshake"), now, ago, sizeof(ago));
+	line("latest handshake", ago);
+	if (json_is_integer(json_object_get(p, "rx_bytes"))) {
+		cli_format_bytes((uint64_t)json_integer_value(json_object_get(p, "rx_bytes")), rx,
+				 sizeof(rx));
+		cli_format_bytes((uint64_t)json_integer_value(json_object_get(p, "tx_bytes")), tx,
+				 sizeof(tx));
+		snprintf(transfer, sizeof(transfer), "%s received, %s sent", rx, tx);
+		line("transfer", transfer);
 	}
-	printf("%s %.2f %s", label, v, units[u]);
 }
 
-static void print_ago(json_t *t)
+static void print_network(json_t *n)
 {
-	if (!json_is_integer(t)) {
-		printf("never");
-		return;
+	json_t *members = json_object_get(n, "members");
+	char count[32];
+
+	printf("network: %s\n", cli_str(n, "name", "?"));
+	line("role", json_is_true(json_object_get(n, "owner")) ? "owner" : "member");
+	if (json_is_false(json_object_get(n, "active")))
+		line("state", "revoked (the owner removed this node)");
+	line("hostname", cli_str(n, "hostname", NULL));
+	if (json_is_integer(members)) {
+		snprintf(count, sizeof(count), "%lld", (long long)json_integer_value(members));
+		line("members", count);
 	}
-	long long ago = (long long)time(NULL) - (long long)json_integer_value(t);
-
-	if (ago < 120)
-		printf("%lld s ago", ago);
-	else if (ago < 7200)
-		printf("%lld min ago", ago / 60);
-	else
-		printf("%lld h ago", ago / 3600);
 }
 
-static const char *str(json_t *o, const char *key)
+static void print_status(json_t *st)
 {
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s ? s : "(none)";
-}
-
-static void print_human(json_t *st)
-{
+	time_t now = time(NULL);
+	char port[16];
 	size_t i;
-	json_t *p;
+	json_t *v;
 
-	printf("node %s\n  key       %s\n  ipv6      %s\n  ipv4      %s\n  port      %lld\n",
-	       str(st, "tun"), str(st, "public_key"), str(st, "ipv6"), str(st, "ipv4"),
-	       (long long)json_integer_value(json_object_get(st, "listen_port")));
-	json_array_foreach(json_object_get(st, "peers"), i, p)
+	printf("node: %s\n", cli_str(st, "tun", "?"));
+	line("public key", cli_str(st, "public_key", NULL));
+	line("ipv6", cli_str(st, "ipv6", NULL));
+	line("ipv4", cli_str(st, "ipv4", NULL));
+	if (json_is_integer(json_object_get(st, "listen_port"))) {
+		snprintf(port, sizeof(port), "%lld",
+			 (long long)json_integer_value(json_object_get(st, "listen_port")));
+		line("listening port", port);
+	}
+	json_array_foreach(json_object_get(st, "networks"), i, v)
 	{
-		printf("\npeer %s\n  ipv6      %s\n  ipv4      %s\n  endpoint  %s\n  handshake ",
-		       str(p, "public_key"), str(p, "ipv6"), str(p, "ipv4"), str(p, "endpoint"));
-		print_ago(json_object_get(p, "last_handshake"));
-		printf("\n  transfer  ");
-		print_bytes("received", json_integer_value(json_object_get(p, "rx_bytes")));
-		print_bytes(", sent", json_integer_value(json_object_get(p, "tx_bytes")));
 		printf("\n");
+		print_network(v);
+	}
+	json_array_foreach(json_object_get(st, "peers"), i, v)
+	{
+		printf("\n");
+		cli_print_peer(v, now);
 	}
 }
 
@@ -71,14 +117,39 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	r = cli_call(cli, "status", NULL, &st);
 	if (r != CLI_EXIT_OK)
 		return r;
-	if (cli->json) {
-		char *s = json_dumps(st, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-
-		printf("%s\n", s);
-		free(s);
-	} else {
-		print_human(st);
-	}
+	if (cli->json)
+		r = cli_print_json(cli, argv[0], st);
+	else
+		print_status(st);
 	json_decref(st);
-	return CLI_EXIT_OK;
+	return r;
+}
+
+int cmd_peers(struct cli *cli, int argc, char **argv)
+{
+	time_t now = time(NULL);
+	json_t *args, *peers, *p;
+	size_t i;
+	int r;
+
+	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
+		return cli_usage(cli, argv[0]);
+	args = argc == 2 ? json_pack("{s:s}", "network", argv[1]) : json_object();
+	r = cli_call(cli, "peers", args, &peers);
+	if (r != CLI_EXIT_OK)
+		return r;
+	if (cli->json) {
+		r = cli_print_json(cli, argv[0], peers);
+	} else if (json_array_size(peers) == 0) {
+		printf("no peers%s%s\n", argc == 2 ? " in " : "", argc == 2 ? argv[1] : "");
+	} else {
+		json_array_foreach(peers, i, p)
+		{
+			if (i)
+				printf("\n");
+			cli_print_peer(p, now);
+		}
+	}
+	json_decref(peers);
+	return r;
 }

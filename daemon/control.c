@@ -1,8 +1,23 @@
+/*
+ * A connection's life: it reads lines into buf; process() runs them one at
+ * a time through the registry. A call the handler does not answer at once
+ * stays `pending': later lines wait in buf (reading goes on, to notice the
+ * client leaving, until buf holds more than one request's worth). When the
+ * call is answered, the reply is written and the connection is marked
+ * `ready'; the resume idle handle then runs what waits, from the loop
+ * rather than from inside whoever answered. At EOF the remaining lines
+ * still run (a client may send its request and shut down its side), then
+ * the connection ends once the replies have been written. A client that
+ * closes its socket while a call is pending, or any read or write error,
+ * closes the connection at once and detaches the call.
+ */
 #include "daemon/control.h"
 
 #include <errno.h>
 #include <grp.h>
 #include <jansson.h>
+#include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,13 +29,21 @@
 #include "daemon/commands.h"
 #include "daemon/mantad.h"
 
+/* One connection, owned by ctl->clients until its handle has closed. */
 struct control_client {
 	uv_pipe_t pipe;
+	uv_shutdown_t shutdown;
 	struct control *ctl;
 	struct control_client *prev, *next;
-	char *buf;
+	char *buf; /* received, not yet run */
 	size_t len, cap;
+	struct command_call *pending; /* the request running now */
 	bool may_mutate;
+	bool dispatching; /* inside commands_dispatch */
+	bool ready; /* its call was answered: run what waits */
+	bool reading;
+	bool eof; /* the client sends nothing more */
+	bool ending;
 	bool closing;
 };
 
@@ -28,6 +51,10 @@ struct reply {
 	uv_write_t req;
 	char *data;
 };
+
+static void process(struct control_client *c);
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 
 static void unlink_client(struct control_client *c)
 {
@@ -37,6 +64,7 @@ static void unlink_client(struct control_client *c)
 		c->ctl->clients = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
 }
 
 static void on_client_closed(uv_handle_t *h)
@@ -47,13 +75,34 @@ static void on_client_closed(uv_handle_t *h)
 	free(c);
 }
 
+/* Now: unsent replies are dropped, a pending call is detached. */
 static void client_close(struct control_client *c)
 {
 	if (c->closing)
 		return;
 	c->closing = true;
+	command_call_detach(c->pending);
+	c->pending = NULL;
 	unlink_client(c);
 	uv_close((uv_handle_t *)&c->pipe, on_client_closed);
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+	client_close(container_of(req, struct control_client, shutdown));
+}
+
+/* Once the replies written so far have gone out. */
+static void client_end(struct control_client *c)
+{
+	if (c->closing || c->ending)
+		return;
+	c->ending = true;
+	if (c->reading)
+		uv_read_stop((uv_stream_t *)&c->pipe);
+	c->reading = false;
+	if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->pipe, on_shutdown) != 0)
+		client_close(c);
 }
 
 /* Root, or a member of the manta group (primary or supplementary, read from
@@ -91,6 +140,19 @@ static bool caller_may_mutate(int fd)
 	return ok;
 }
 
+/* The client closed its socket, not just its sending side (a client that
+ * wrote its request and then shut down writing still waits for the reply). */
+static bool peer_gone(struct control_client *c)
+{
+	uv_os_fd_t fd;
+	struct pollfd p = { .events = 0 };
+
+	if (uv_fileno((uv_handle_t *)&c->pipe, &fd) != 0)
+		return true;
+	p.fd = fd;
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR));
+}
+
 static void on_written(uv_write_t *req, int status)
 {
 	struct reply *r = container_of(req, struct reply, req);
@@ -99,20 +161,24 @@ static void on_written(uv_write_t *req, int status)
 	free(r);
 }
 
-static void send_reply(struct control_client *c, json_t *reply)
+static void send_line(struct control_client *c, json_t *msg)
 {
-	struct reply *r = malloc(sizeof(*r));
-	char *text = json_dumps(reply, JSON_COMPACT);
+	struct reply *r;
+	char *text;
 	uv_buf_t b;
+	size_t n;
 
+	if (c->closing || c->ending)
+		return;
+	r = malloc(sizeof(*r));
+	text = json_dumps(msg, JSON_COMPACT);
 	if (!r || !text) {
 		free(r);
 		free(text);
 		client_close(c);
 		return;
 	}
-	size_t n = strlen(text);
-
+	n = strlen(text);
 	text[n] = '\n'; /* json_dumps left room for its NUL */
 	r->data = text;
 	b = uv_buf_init(text, (unsigned)n + 1);
@@ -123,20 +189,145 @@ static void send_reply(struct control_client *c, json_t *reply)
 	}
 }
 
-static void handle_line(struct control_client *c, const char *line, size_t len)
+__attribute__((format(printf, 2, 3))) static void send_error(struct control_client *c,
+							     const char *fmt, ...)
 {
-	json_error_t jerr;
-	json_t *req = json_loadb(line, len, 0, &jerr);
+	char msg[512];
+	va_list ap;
 	json_t *reply;
 
-	if (!req)
-		reply = json_pack("{s:b,s:s+}", "ok", 0, "error",
-				  "request is not JSON: ", jerr.text);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	reply = json_pack("{s:b,s:s}", "ok", 0, "error", msg);
+	if (reply)
+		send_line(c, reply);
 	else
-		reply = commands_dispatch(c->ctl->d, req, c->may_mutate);
-	send_reply(c, reply);
+		client_close(c);
 	json_decref(reply);
+}
+
+static void on_resume(uv_idle_t *idle)
+{
+	struct control *ctl = container_of(idle, struct control, resume);
+	struct control_client *c;
+
+	uv_idle_stop(idle);
+	/* From the head again after each: running a request may close clients. */
+	for (c = ctl->clients; c;) {
+		if (!c->ready) {
+			c = c->next;
+			continue;
+		}
+		c->ready = false;
+		process(c);
+		c = ctl->clients;
+	}
+}
+
+static void on_call_reply(void *ctx, json_t *reply)
+{
+	struct control_client *c = ctx;
+
+	if (!c->dispatching) {
+		/* Answered later: the next request runs from the loop, not from
+		 * inside whichever callback answered this one. */
+		c->pending = NULL;
+		c->ready = true;
+		if (c->ctl->open)
+			uv_idle_start(&c->ctl->resume, on_resume);
+	}
+	send_line(c, reply);
+}
+
+static void on_call_progress(void *ctx, json_t *progress)
+{
+	send_line(ctx, progress);
+}
+
+static const struct command_transport transport = {
+	.reply = on_call_reply,
+	.progress = on_call_progress,
+};
+
+static void run_line(struct control_client *c, const char *line, size_t len)
+{
+	json_error_t jerr;
+	json_t *req;
+	struct command_call *call;
+
+	if (len == 0 || (len == 1 && line[0] == '\r'))
+		return; /* blank lines are not requests */
+	req = json_loadb(line, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+	if (!req) {
+		send_error(c, "request is not JSON: %s", jerr.text);
+		return;
+	}
+	c->dispatching = true;
+	call = commands_dispatch(c->ctl->d, req, c->may_mutate, &transport, c);
+	c->dispatching = false;
 	json_decref(req);
+	if (c->closing)
+		command_call_detach(call);
+	else
+		c->pending = call;
+}
+
+/* Run the complete lines received, one at a time, each once the one before
+ * was answered. */
+static void run_lines(struct control_client *c)
+{
+	while (!c->closing && !c->pending && c->len > 0) {
+		char *nl = memchr(c->buf, '\n', c->len);
+		size_t line_len, used;
+
+		if (!nl && !c->eof)
+			return;
+		/* At the end of input the last line needs no newline. */
+		line_len = nl ? (size_t)(nl - c->buf) : c->len;
+		if (line_len > CONTROL_MAX_REQUEST)
+			return;
+		run_line(c, c->buf, line_len);
+		used = nl ? line_len + 1 : line_len;
+		memmove(c->buf, c->buf + used, c->len - used);
+		c->len -= used;
+	}
+}
+
+/* Read while a call runs too, to notice the client leaving, but hold no
+ * more than one request's worth. */
+static void flow(struct control_client *c)
+{
+	if (c->closing || c->ending || c->eof)
+		return;
+	if (c->reading && c->len > CONTROL_MAX_REQUEST) {
+		uv_read_stop((uv_stream_t *)&c->pipe);
+		c->reading = false;
+	} else if (!c->reading && c->len <= CONTROL_MAX_REQUEST) {
+		c->reading = uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) == 0;
+		if (!c->reading)
+			client_close(c);
+	}
+}
+
+/* After new input or an answer: run what can run, then read on, wait, or
+ * end the connection. */
+static void process(struct control_client *c)
+{
+	run_lines(c);
+	if (c->closing)
+		return;
+	if (!c->pending && c->len > CONTROL_MAX_REQUEST) {
+		/* No newline in sight to start again from: give up on this client. */
+		send_error(c, "request larger than 1 MiB");
+		client_end(c);
+		return;
+	}
+	if (!c->pending && c->eof) {
+		client_end(c);
+		return;
+	}
+	flow(c);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -160,28 +351,23 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
 	struct control_client *c = container_of((uv_pipe_t *)s, struct control_client, pipe);
-	char *nl;
 
+	if (nread == UV_EOF) {
+		uv_read_stop(s);
+		c->reading = false;
+		c->eof = true;
+		if (c->pending && peer_gone(c))
+			client_close(c);
+		else
+			process(c);
+		return;
+	}
 	if (nread < 0) {
 		client_close(c);
 		return;
 	}
 	c->len += (size_t)nread;
-	while (!c->closing && (nl = memchr(c->buf, '\n', c->len))) {
-		size_t line_len = (size_t)(nl - c->buf);
-
-		handle_line(c, c->buf, line_len);
-		memmove(c->buf, nl + 1, c->len - line_len - 1);
-		c->len -= line_len + 1;
-	}
-	if (c->len > CONTROL_MAX_REQUEST) {
-		json_t *r = json_pack("{s:b,s:s}", "ok", 0, "error", "request larger than 1 MiB");
-
-		send_reply(c, r);
-		json_decref(r);
-		uv_read_stop(s);
-		client_close(c);
-	}
+	process(c);
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -206,7 +392,9 @@ static void on_connection(uv_stream_t *server, int status)
 		return;
 	}
 	c->may_mutate = uv_fileno((uv_handle_t *)&c->pipe, &fd) == 0 && caller_may_mutate(fd);
-	uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+	c->reading = uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) == 0;
+	if (!c->reading)
+		client_close(c);
 }
 
 static int prepare_socket_path(const char *path)
@@ -248,6 +436,7 @@ int control_start(struct control *ctl, struct mantad *d, const char *path)
 		return r;
 	}
 	uv_pipe_init(&d->loop, &ctl->server, 0);
+	uv_idle_init(&d->loop, &ctl->resume);
 	ctl->open = true;
 	r = uv_pipe_bind(&ctl->server, path);
 	if (r == 0)
@@ -257,7 +446,7 @@ int control_start(struct control *ctl, struct mantad *d, const char *path)
 		return r;
 	}
 	g = getgrnam("manta");
-	if (g && chown(path, 0, g->gr_gid) != 0)
+	if (g && chown(path, (uid_t)-1, g->gr_gid) != 0)
 		log_warn("control", "%s: cannot give the socket to group manta: %s", path,
 			 strerror(errno));
 	chmod(path, 0660);
@@ -266,10 +455,13 @@ int control_start(struct control *ctl, struct mantad *d, const char *path)
 
 void control_close(struct control *ctl)
 {
+	/* Each detaches its pending call: the call's owner answers it later
+	 * (at the latest as the daemon stops) into the void. */
 	while (ctl->clients)
 		client_close(ctl->clients);
 	if (ctl->open) {
 		uv_close((uv_handle_t *)&ctl->server, NULL);
+		uv_close((uv_handle_t *)&ctl->resume, NULL);
 		ctl->open = false;
 		unlink(ctl->path);
 	}

@@ -1,7 +1,8 @@
 /*
  * mantad's lifecycle. Start: configuration, identity, TUN with its addresses
- * and routes, the protocol engine and its peers, the UDP socket, the control
- * socket, signals and the timer tick, then READY=1 to systemd. Stop (SIGTERM,
+ * and routes, the networks, the protocol engine and its peers, the UDP
+ * socket, gossip, the control socket, signals and the timer tick, then
+ * READY=1 to systemd. Stop (SIGTERM,
  * SIGINT): every handle is closed, so uv_run returns and uv_loop_close
  * succeeds; closing the TUN descriptor deletes the device, and with it its
  * addresses and routes. SIGHUP re-reads the peer list.
@@ -55,7 +56,7 @@ static void reload(struct mantad *d)
 		log_warn("config", "%s: listen_port and tun take effect on restart only",
 			 d->config_path);
 	d->dev.now = uv_hrtime();
-	if (peers_apply_config(d, &next) < 0)
+	if (peers_sync(d, &next) < 0)
 		log_err("config", "%s: some peers could not be applied", d->config_path);
 	/* The engine's timers and the node settings stay; the peer list is new. */
 	free(d->cfg.peers);
@@ -115,7 +116,7 @@ static int load_config(struct mantad *d)
 	return 0;
 }
 
-static int open_tun(struct mantad *d)
+int mantad_open_tun(struct mantad *d)
 {
 	int fd = tun_open(d->cfg.tun_name, d->ifname);
 	int r;
@@ -152,7 +153,10 @@ int mantad_start(struct mantad *d)
 		log_err("identity", "%s", err);
 		return r;
 	}
-	tun_fd = open_tun(d);
+	r = membership_load(&d->mem, d);
+	if (r < 0)
+		return r;
+	tun_fd = mantad_open_tun(d);
 	if (tun_fd < 0)
 		return tun_fd;
 	r = dataplane_open(&d->dp, d, tun_fd, d->cfg.listen_port);
@@ -168,7 +172,10 @@ int mantad_start(struct mantad *d)
 	r = dataplane_start(&d->dp);
 	if (r < 0)
 		return r;
-	r = peers_apply_config(d, &d->cfg);
+	r = peers_sync(d, &d->cfg);
+	if (r < 0)
+		return r;
+	r = membership_start(&d->mem);
 	if (r < 0)
 		return r;
 	r = control_start(&d->ctl, d, d->socket_path);
@@ -185,8 +192,8 @@ int mantad_start(struct mantad *d)
 	char b64[KEY_B64_LEN];
 
 	key_to_base64(d->id->x_pk, b64);
-	log_info("mantad", "%s up: key %s, udp port %u, %zu static peers", d->ifname, b64,
-		 d->cfg.listen_port, d->cfg.npeers);
+	log_info("mantad", "%s up: key %s, udp port %u, %zu static peers, %zu networks", d->ifname,
+		 b64, d->cfg.listen_port, d->cfg.npeers, d->mem.nnets);
 	sd_notify(0, "READY=1\nSTATUS=running");
 	return 0;
 }
@@ -203,6 +210,7 @@ void mantad_stop(struct mantad *d)
 		return;
 	d->stopping = true;
 	sd_notify(0, "STOPPING=1");
+	membership_stop(&d->mem);
 	control_close(&d->ctl);
 	dataplane_close(&d->dp);
 	close_if_active((uv_handle_t *)&d->tick);
@@ -218,6 +226,7 @@ void mantad_cleanup(struct mantad *d)
 		device_deinit(&d->dev);
 		d->dev_ready = false;
 	}
+	membership_free(&d->mem);
 	identity_destroy(d->id);
 	d->id = NULL;
 	config_free(&d->cfg);

@@ -176,10 +176,14 @@ static void on_udp_readable(uv_poll_t *h, int status, int events)
 		 * datagram is garbage. */
 		if (m->msg_hdr.msg_flags & MSG_TRUNC || dp->rx_addr[i].sin6_family != AF_INET6)
 			continue;
+		if (join_is_message(buf, m->msg_len)) {
+			join_receive(&dp->d->mem, &dp->rx_addr[i], buf, m->msg_len);
+			continue;
+		}
 		if (device_receive(dev, &dp->rx_addr[i], buf, m->msg_len, &ip_len) !=
 		    DEVICE_RX_DELIVER)
 			continue;
-		if (write(dp->tun_fd, buf + MESSAGE_DATA_HEADER_LEN, ip_len) < 0)
+		if (dp->tun_fd < 0 || write(dp->tun_fd, buf + MESSAGE_DATA_HEADER_LEN, ip_len) < 0)
 			dp->counters.tun_tx_errors++;
 		else
 			dp->counters.tun_tx_packets++;
@@ -219,6 +223,28 @@ static void on_udp_closed(uv_handle_t *h)
 
 	close(dp->udp_fd);
 	dp->udp_fd = -1;
+}
+
+void dataplane_tun_down(struct dataplane *dp)
+{
+	if (dp->tun_poll_open) {
+		uv_close((uv_handle_t *)&dp->tun_poll, on_tun_closed);
+		dp->tun_poll_open = false;
+	}
+}
+
+int dataplane_tun_up(struct dataplane *dp, int tun_fd)
+{
+	int r;
+
+	if (dp->tun_fd >= 0)
+		return -EBUSY;
+	dp->tun_fd = tun_fd;
+	r = uv_poll_init(&dp->d->loop, &dp->tun_poll, tun_fd);
+	if (r < 0)
+		return r;
+	dp->tun_poll_open = true;
+	return uv_poll_start(&dp->tun_poll, UV_READABLE, on_tun_readable);
 }
 
 void dataplane_close(struct dataplane *dp)

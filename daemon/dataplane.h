@@ -46,6 +46,10 @@ struct dataplane {
  * and becomes the data plane's (closed by dataplane_close). */
 int dataplane_open(struct dataplane *dp, struct mantad *d, int tun_fd, uint16_t port) WARN_UNUSED;
 int dataplane_start(struct dataplane *dp) WARN_UNUSED;
+/* `manta down` / `manta up`: the TUN descriptor goes (and the device with
+ * it) or comes back; the UDP socket and the sessions stay. */
+void dataplane_tun_down(struct dataplane *dp);
+int dataplane_tun_up(struct dataplane *dp, int tun_fd) WARN_UNUSED;
 /* Close the poll handles; descriptors are closed once libuv let go. */
 void dataplane_close(struct dataplane *dp);
 /* For the protocol engine: send one datagram now. */

@@ -1,5 +1,6 @@
 /* mantad: the manta daemon. See `mantad --help` and README.md. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,9 @@ int main(int argc, char **argv)
 	enum log_level level = LOG_LEVEL_INFO;
 	int code, r;
 
+	/* A client that goes away while a reply is being written, or a peer
+	 * socket that breaks, must not kill the daemon: writes fail with EPIPE. */
+	signal(SIGPIPE, SIG_IGN);
 	d.socket_path = getenv("MANTA_SOCKET") ? getenv("MANTA_SOCKET") : DEFAULT_SOCKET;
 	d.dp.tun_fd = d.dp.udp_fd = -1;
 	code = parse_args(argc, argv, &d, &o);

@@ -9,11 +9,13 @@
 
 #include <net/if.h>
 #include <stdbool.h>
+#include <jansson.h>
 #include <uv.h>
 
 #include "daemon/config.h"
 #include "daemon/control.h"
 #include "daemon/dataplane.h"
+#include "daemon/membership.h"
 #include "mesh/device.h"
 #include "mesh/identity.h"
 #include "tun/tun.h"
@@ -29,11 +31,13 @@ struct mantad {
 	bool dev_ready;
 	struct dataplane dp;
 	struct control ctl;
+	struct membership mem;
 	char ifname[IFNAMSIZ];
 	struct tun_route_mode route_mode;
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_timer_t tick;
 	bool stopping;
+	bool down; /* `manta down`: no TUN, sessions kept */
 	uint64_t started_at; /* unix seconds */
 };
 
@@ -44,7 +48,18 @@ void mantad_stop(struct mantad *d);
 /* Release what outlives the loop (after uv_run returned). */
 void mantad_cleanup(struct mantad *d);
 
-/* Static peers from the configuration: add, update, remove (SIGHUP). */
-int peers_apply_config(struct mantad *d, const struct config *cfg) WARN_UNUSED;
+/* Reconcile the device's peers with cfg's [peer] sections and the member
+ * lists (peers.c). cfg is d->cfg, or the new one on SIGHUP. */
+/* Open and configure the TUN (addresses, routes); its descriptor, or a
+ * negative errno after logging why. */
+int mantad_open_tun(struct mantad *d) WARN_UNUSED;
+/* Host routes for every peer again, after the TUN came back (peers.c). */
+void peers_routes_restore(struct mantad *d);
+/* The `status` object (status.c), a new reference. */
+json_t *status_object(struct mantad *d);
+
+/* The [peer] section for a key, or NULL (peers.c). */
+const struct config_peer *find_static_peer(const struct mantad *d, const uint8_t *pk);
+int peers_sync(struct mantad *d, const struct config *cfg) WARN_UNUSED;
 
 #endif

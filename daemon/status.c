@@ -88,17 +88,33 @@ static json_t *counters_json(const struct mantad *d)
 	return o;
 }
 
-json_t *command_status(struct mantad *d, json_t *args, char *err, size_t errlen)
+json_t *status_object(struct mantad *d)
 {
-	json_t *peers = json_array();
+	json_t *peers = json_array(), *st;
 
 	for (const struct peer *p = d->dev.peers.head; p; p = p->list_next)
 		json_array_append_new(peers, peer_json(p));
-	return json_pack("{s:o,s:o,s:o,s:i,s:s,s:s,s:b,s:b,s:I,s:o,s:o}", "public_key",
-			 key_string(d->id->x_pk), "ipv6", address_string(AF_INET6, d->id->v6),
-			 "ipv4", address_string(AF_INET, d->id->v4), "listen_port",
-			 d->cfg.listen_port, "tun", d->ifname, "version", MANTA_VERSION,
-			 "v6_host_routes", d->route_mode.v6_host_routes, "v4_host_routes",
-			 d->route_mode.v4_host_routes, "started_at", (json_int_t)d->started_at,
-			 "peers", peers, "counters", counters_json(d));
+	st = json_pack("{s:o,s:o,s:o,s:i,s:s,s:s,s:b,s:b,s:I,s:o,s:o}", "public_key",
+		       key_string(d->id->x_pk), "ipv6", address_string(AF_INET6, d->id->v6), "ipv4",
+		       address_string(AF_INET, d->id->v4), "listen_port", d->cfg.listen_port, "tun",
+		       d->ifname, "version", MANTA_VERSION, "v6_host_routes",
+		       d->route_mode.v6_host_routes, "v4_host_routes", d->route_mode.v4_host_routes,
+		       "started_at", (json_int_t)d->started_at, "peers", peers, "counters",
+		       counters_json(d));
+	if (st) {
+		json_object_set_new(st, "state", json_string(d->down ? "down" : "up"));
+		membership_status(&d->mem, st);
+	}
+	return st;
+}
+
+void command_status(struct mantad *d, struct command_call *call, json_t *args)
+{
+	json_t *st = status_object(d);
+
+	if (!st) {
+		command_fail(call, "out of memory");
+		return;
+	}
+	command_reply(call, st);
 }

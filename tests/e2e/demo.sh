@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# `make demo`: three hosts joined through an "internet", a mantad on each with
-# the other two as static peers, then ping over the derived IPv6 and IPv4
-# addresses between every pair, and a short report. Cleans up after itself.
+# `make demo`: hosts joined through an "internet". Part 1: a mantad on a, b
+# and c with the other two as static peers, ping over the derived IPv6 and
+# IPv4 addresses between every pair, and a short report. Part 2: the same
+# nodes with no static peers: alice creates `home', bob and carol join by
+# invite, everyone pings everyone, the owner goes away and bob and carol
+# still talk; dave joins `work', made by bob, and reaches neither alice nor
+# carol. Cleans up after itself.
 #
 #               ┌─────────────── r ("internet") ───────────────┐
 #               │ to-a 10.0.1.1   to-b 10.0.2.1   to-c 10.0.3.1 │
@@ -21,7 +25,7 @@ SCENARIO=demo
 
 nodes=(A B C)
 pretty demo "three hosts through an \"internet\" namespace"
-topo_internet a b c
+topo_internet a b c d
 for x in "${nodes[@]}"; do
 	mantad_key "$x" "${x,,}"
 done
@@ -87,3 +91,68 @@ if ((failures)); then
 	fail "$failures of 6 pairs could not reach each other"
 fi
 pretty demo "every pair reached each other over IPv6 and IPv4"
+
+# --- part 2: networks ---------------------------------------------------------
+mc() {
+	local name=$1
+	shift
+	n "${HOSTOF[$name]}" "$MANTA" --socket "${SOCK[$name]}" "$@"
+}
+check() { # check WHAT CMD...: print the outcome of CMD as a report line
+	local what=$1
+	shift
+	if "$@" >/dev/null 2>&1; then
+		printf '  %-58s %s\n' "$what" yes
+	else
+		printf '  %-58s %s\n' "$what" NO
+		failures=$((failures + 1))
+	fi
+}
+reaches() { n "${HOSTOF[$1]}" ping -c 1 -W 2 "$2"; }
+blocked() { ! n "${HOSTOF[$1]}" ping -c 1 -W 1 "$2"; }
+echo
+pretty demo "part 2: the same nodes, no static peers: networks by invite"
+mantad_key D d
+for x in A B C D; do
+	mantad_config "$x"
+	start_mantad "${x,,}" "$x" "${CONF[$x]}"
+done
+echo "  \$ manta create home --hostname alice        (on a)"
+mc A create home --hostname alice | sed 's/^/    /'
+token=$(mc A --json invite home --reusable | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+echo "  \$ manta invite home --reusable                (on a)"
+echo "    $token"
+for who in B:bob C:carol; do
+	echo "  \$ manta join TOKEN --hostname ${who#*:}            (on ${who%%:*})"
+	mc "${who%%:*}" join "$token" --hostname "${who#*:}" 2>&1 | sed 's/^/    /'
+done
+echo
+failures=0
+for x in A B C; do
+	for y in A B C; do
+		[[ $x != "$y" ]] || continue
+		wait_for 15 reaches "$x" "${V6[$y]}" 2>/dev/null || true
+		check "$x -> $y over IPv6 and IPv4" eval "reaches $x ${V6[$y]} && reaches $x $(json_get "$y" 'j["ipv4"]')"
+	done
+done
+stop_mantad A >/dev/null
+check "owner alice stopped: bob -> carol still" reaches B "${V6[C]}"
+check "owner alice stopped: carol -> bob still" reaches C "${V6[B]}"
+start_mantad a A "${CONF[A]}"
+mc B create work --hostname bob >/dev/null
+mc D join "$(mc B --json invite work | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')" --hostname dave >/dev/null 2>&1
+wait_for 15 reaches D "${V6[B]}" 2>/dev/null || true
+check "dave (work) -> bob (home and work)" reaches D "${V6[B]}"
+check "dave (work) -> alice (home only): blocked" blocked D "${V6[A]}"
+check "dave (work) -> carol (home only): blocked" blocked D "${V6[C]}"
+echo
+echo "  \$ manta status                                (on b)"
+mc B status | sed 's/^/    /'
+echo
+for x in A B C D; do
+	stop_mantad "$x" >/dev/null
+done
+if ((failures)); then
+	fail "$failures network checks failed"
+fi
+pretty demo "networks: invite, join, owner offline and isolation all as expected"

@@ -396,7 +396,7 @@ def peer(x):
         if p["public_key"] == k:
             return p
     raise SystemExit("no peer %s (%s) in %s" % (x, k, [p["public_key"] for p in j["peers"]]))
-c = j.get("counters", {})
+c = j.get("counters", {}) if isinstance(j, dict) else {}
 v = eval(sys.argv[1])
 if isinstance(v, (bool, dict, list)) or v is None:
     print(json.dumps(v))
