@@ -168,6 +168,7 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@MANTA_BUILD=$(BUILD) bench/throughput.sh
+	@MANTA_BUILD=$(BUILD) bench/control.sh
 
 # --- style ------------------------------------------------------------------
 FORMAT_FILES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null)

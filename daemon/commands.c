@@ -41,6 +41,17 @@ static const struct command core_commands[] = {
 	{ "version", "the daemon's version", no_args, false, command_version },
 };
 
+static const size_t core_commands_count = ARRAY_SIZE(core_commands);
+
+/* Every module's table. A module with commands adds one line here. */
+static const struct {
+	const struct command *cmds;
+	const size_t *count;
+} tables[] = {
+	{ core_commands, &core_commands_count },
+	{ membership_commands, &membership_commands_count },
+};
+
 /*
  * Memos of the const tables above, built on first use and kept for the life
  * of the process (the one exception to "file-scope data is const"): the
@@ -61,18 +72,19 @@ static struct {
 
 const struct command *commands_list(size_t *count)
 {
-	size_t ncore = ARRAY_SIZE(core_commands);
-
 	if (!memo.all) {
-		memo.all = calloc(ncore + membership_commands_count, sizeof(*memo.all));
+		size_t n = 0;
+
+		for (size_t t = 0; t < ARRAY_SIZE(tables); t++)
+			n += *tables[t].count;
+		memo.all = calloc(n, sizeof(*memo.all));
 		if (!memo.all) {
 			*count = 0;
 			return NULL;
 		}
-		memcpy(memo.all, core_commands, sizeof(core_commands));
-		for (size_t i = 0; i < membership_commands_count; i++)
-			memo.all[ncore + i] = membership_commands[i];
-		memo.nall = ncore + membership_commands_count;
+		for (size_t t = 0; t < ARRAY_SIZE(tables); t++)
+			for (size_t i = 0; i < *tables[t].count; i++)
+				memo.all[memo.nall++] = tables[t].cmds[i];
 	}
 	*count = memo.nall;
 	return memo.all;
@@ -80,12 +92,10 @@ const struct command *commands_list(size_t *count)
 
 const struct command *commands_find(const char *name)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(core_commands); i++)
-		if (strcmp(core_commands[i].name, name) == 0)
-			return &core_commands[i];
-	for (size_t i = 0; i < membership_commands_count; i++)
-		if (strcmp(membership_commands[i].name, name) == 0)
-			return &membership_commands[i];
+	for (size_t t = 0; t < ARRAY_SIZE(tables); t++)
+		for (size_t i = 0; i < *tables[t].count; i++)
+			if (strcmp(tables[t].cmds[i].name, name) == 0)
+				return &tables[t].cmds[i];
 	return NULL;
 }
 
