@@ -151,11 +151,12 @@ out:
 	return err;
 }
 
-/* v6/128 or v4/32. IPv6 skips duplicate address detection: the address is
- * ours by construction, and a tentative address could not be bound for the
- * second or so DAD takes. An address already there is fine. */
-static int addr_add(struct nl_sock *sk, const char *ifname, int ifindex, int family,
-		    const uint8_t *local)
+/* Add or remove v6/128 or v4/32. IPv6 skips duplicate address detection:
+ * the address is ours by construction, and a tentative address could not be
+ * bound for the second or so DAD takes. Adding an address already there, or
+ * removing one that is not, succeeds. */
+static int addr_change(struct nl_sock *sk, const char *ifname, int ifindex, int family,
+		       const uint8_t *local, bool add)
 {
 	struct rtnl_addr *addr;
 	struct nl_addr *a;
@@ -167,16 +168,18 @@ static int addr_add(struct nl_sock *sk, const char *ifname, int ifindex, int fam
 	if (!addr || !a)
 		goto out;
 	rtnl_addr_set_ifindex(addr, ifindex);
-	if (family == AF_INET6)
+	nl_addr_set_prefixlen(a, addr_len(family) * 8);
+	if (add && family == AF_INET6)
 		rtnl_addr_set_flags(addr, IFA_F_NODAD);
 	err = rtnl_addr_set_local(addr, a);
 	if (err == 0)
-		err = rtnl_addr_add(sk, addr, 0);
-	if (err == -NLE_EXIST)
+		err = add ? rtnl_addr_add(sk, addr, 0) : rtnl_addr_delete(sk, addr, 0);
+	if ((add && err == -NLE_EXIST) ||
+	    (!add && (err == -NLE_OBJ_NOTFOUND || err == -NLE_NOADDR)))
 		err = 0;
 	if (err < 0) {
 		addr_text(family, local, addr_len(family) * 8, text, sizeof(text));
-		snprintf(what, sizeof(what), "cannot add address %s", text);
+		snprintf(what, sizeof(what), "cannot %s address %s", add ? "add" : "remove", text);
 		err = fail(ifname, what, err);
 	}
 out:
@@ -349,10 +352,10 @@ int tun_configure(const char *ifname, unsigned mtu, const uint8_t v6[16], const 
 	err = link_up(sk, ifname, ifindex, mtu);
 	if (err < 0)
 		goto out;
-	err = addr_add(sk, ifname, ifindex, AF_INET6, v6);
+	err = addr_change(sk, ifname, ifindex, AF_INET6, v6, true);
 	if (err < 0)
 		goto out;
-	err = addr_add(sk, ifname, ifindex, AF_INET, v4);
+	err = addr_change(sk, ifname, ifindex, AF_INET, v4, true);
 	if (err < 0)
 		goto out;
 	err = prefix_route_add(sk, ifname, ifindex, &mesh_v6, &mode->v6_host_routes);
@@ -421,34 +424,6 @@ int tun_route_host_del(const char *ifname, int family, const uint8_t *addr)
 	return host_route(ifname, family, addr, false);
 }
 
-static int addr_del(struct nl_sock *sk, const char *ifname, int ifindex, int family,
-		    const uint8_t *local)
-{
-	struct rtnl_addr *addr = rtnl_addr_alloc();
-	struct nl_addr *a = nl_addr_build(family, local, addr_len(family));
-	char text[ADDR_TEXT_LEN], what[sizeof(text) + 32];
-	int err = -ENOMEM;
-
-	if (!addr || !a)
-		goto out;
-	rtnl_addr_set_ifindex(addr, ifindex);
-	nl_addr_set_prefixlen(a, addr_len(family) * 8);
-	err = rtnl_addr_set_local(addr, a);
-	if (err == 0)
-		err = rtnl_addr_delete(sk, addr, 0);
-	if (err == -NLE_OBJ_NOTFOUND || err == -NLE_NOADDR)
-		err = 0;
-	if (err < 0) {
-		addr_text(family, local, addr_len(family) * 8, text, sizeof(text));
-		snprintf(what, sizeof(what), "cannot remove address %s", text);
-		err = fail(ifname, what, err);
-	}
-out:
-	nl_addr_put(a);
-	rtnl_addr_put(addr);
-	return err;
-}
-
 int tun_addr_replace(const char *ifname, int family, const uint8_t *old, const uint8_t *new_addr)
 {
 	struct nl_sock *sk;
@@ -460,9 +435,9 @@ int tun_addr_replace(const char *ifname, int family, const uint8_t *old, const u
 	sk = sock_open(ifname, &err);
 	if (!sk)
 		return err;
-	err = addr_add(sk, ifname, ifindex, family, new_addr);
+	err = addr_change(sk, ifname, ifindex, family, new_addr, true);
 	if (err == 0)
-		err = addr_del(sk, ifname, ifindex, family, old);
+		err = addr_change(sk, ifname, ifindex, family, old, false);
 	nl_socket_free(sk);
 	return err;
 }

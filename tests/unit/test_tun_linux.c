@@ -208,6 +208,27 @@ static void test_configure(void **state)
 	close(fd);
 }
 
+/* A network owner gave this node another IPv4 index: the /32 is swapped,
+ * the new one first, and a repeat or a missing old address is no error. */
+static void test_addr_replace(void **state)
+{
+	static const uint8_t old4[4] = { 100, 64, 1, 2 }, new4[4] = { 100, 64, 9, 9 };
+	char ifname[IFNAMSIZ], out[2048];
+	int fd;
+
+	fd = open_tun(ifname);
+	configure(ifname, false, false);
+	assert_int_equal(tun_addr_replace(ifname, AF_INET, old4, new4), 0);
+	sh_ok(out, "ip -o -4 addr show dev " TUN);
+	assert_contains(out, "inet 100.64.9.9/32 ");
+	assert_lacks(out, "100.64.1.2");
+	assert_int_equal(tun_addr_replace(ifname, AF_INET, old4, new4), 0);
+	sh_ok(out, "ip -o -4 addr show dev " TUN);
+	assert_contains(out, "inet 100.64.9.9/32 ");
+	assert_int_equal(tun_addr_replace("nosuch0", AF_INET, new4, old4), -ENODEV);
+	close(fd);
+}
+
 static void test_configure_v6_taken(void **state)
 {
 	char ifname[IFNAMSIZ], out[2048];
@@ -369,6 +390,7 @@ int main(void)
 		cmocka_unit_test_setup(test_open, netns_fresh),
 		cmocka_unit_test_setup(test_open_bad_name, netns_fresh),
 		cmocka_unit_test_setup(test_configure, netns_fresh),
+		cmocka_unit_test_setup(test_addr_replace, netns_fresh),
 		cmocka_unit_test_setup(test_configure_v6_taken, netns_fresh),
 		cmocka_unit_test_setup(test_configure_v4_taken, netns_fresh),
 		cmocka_unit_test_setup(test_configure_other_prefix_length, netns_fresh),
