@@ -229,27 +229,6 @@ static void command_invite(struct mantad *d, struct command_call *call, json_t *
 				      "expires", (json_int_t)inv.expires, "reusable", reusable));
 }
 
-static void command_leave(struct mantad *d, struct command_call *call, json_t *args)
-{
-	struct network *n = named_network(d, call, args);
-	const struct member_record *o;
-	size_t len;
-
-	if (!n)
-		return;
-	o = owner_record(n);
-	if (!n->owner && o && membership_active(&d->mem, n)) {
-		len = gossip_build_leave(n->pk, d->mem.tx, sizeof(d->mem.tx));
-		gossip_send_to(&d->mem, o->x25519_pk, d->mem.tx, len);
-	}
-	json_t *res = json_pack("{s:s,s:b}", "name", n->label, "was_owner", n->owner);
-
-	log_info("network", "%s: left", n->label);
-	membership_remove(&d->mem, n);
-	membership_sync_peers(&d->mem);
-	command_reply(call, res);
-}
-
 static void command_kick(struct mantad *d, struct command_call *call, json_t *args)
 {
 	struct network *n = named_network(d, call, args);

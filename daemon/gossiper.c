@@ -206,8 +206,8 @@ static void take_records(struct membership *m, struct network *n, const uint8_t 
 	else
 		log_warn("network", "%s: this node's membership was revoked", n->label);
 	membership_sync_peers(m);
-	rename_check(m, n);
 	join_check(m, n);
+	rename_check(m, n); /* last: a finished leave frees n */
 }
 
 static void take_announces(struct membership *m, struct network *n, const uint8_t *from)

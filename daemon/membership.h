@@ -144,6 +144,7 @@ json_t *membership_joined_json(struct mantad *d, const struct network *n);
 void command_join(struct mantad *d, struct command_call *call, json_t *args);
 void command_ping(struct mantad *d, struct command_call *call, json_t *args);
 void command_hostname(struct mantad *d, struct command_call *call, json_t *args);
+void command_leave(struct mantad *d, struct command_call *call, json_t *args);
 void command_up(struct mantad *d, struct command_call *call, json_t *args);
 void command_down(struct mantad *d, struct command_call *call, json_t *args);
 void ping_stop(struct membership *m);

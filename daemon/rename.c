@@ -1,7 +1,10 @@
 /*
- * `manta hostname NET NEWHOST`: the owner signs its own new record at once;
- * a member asks the owner (gossip HOSTNAME) and waits for the re-signed
- * record to come back, so the command says whether it took effect.
+ * Requests a member makes of its network's owner, and waits on:
+ * `manta hostname NET NEWHOST` (the owner re-signs the record with the new
+ * name; the owner itself signs at once) and `manta leave NET` (the owner
+ * revokes the record, so every member drops this node at once; the network
+ * is then forgotten here). Each waits for the owner's record to come back
+ * by gossip, so the command says whether it took effect.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +15,7 @@
 #include "daemon/membership.h"
 
 #define RENAME_WAIT_MS 8000
+#define LEAVE_WAIT_MS 3000
 
 struct rename_wait {
 	struct rename_wait *next;
@@ -19,6 +23,7 @@ struct rename_wait {
 	struct command_call *call;
 	uint8_t network_pk[NETWORK_KEY_LEN];
 	char hostname[HOSTNAME_MAX + 1];
+	bool leave;
 	uv_timer_t timer;
 };
 
@@ -40,10 +45,38 @@ static void wait_end(struct rename_wait *w)
 	uv_close((uv_handle_t *)&w->timer, on_closed);
 }
 
+/* Forget the network here and answer. */
+static void left(struct rename_wait *w, bool confirmed)
+{
+	struct network *n = membership_find_key(w->m, w->network_pk);
+	json_t *res;
+
+	if (!n) {
+		command_fail(w->call, "the network was removed meanwhile");
+		return;
+	}
+	res = json_pack("{s:s,s:b,s:b}", "name", n->label, "was_owner", n->owner,
+			"revoked_by_owner", confirmed);
+	log_info("network", "%s: left%s", n->label,
+		 confirmed ? " (the owner revoked this node's record)" : "");
+	membership_remove(w->m, n);
+	membership_sync_peers(w->m);
+	command_reply(w->call, res);
+}
+
 static void on_timeout(uv_timer_t *t)
 {
 	struct rename_wait *w = container_of(t, struct rename_wait, timer);
 
+	if (w->leave) {
+		command_progress(w->call,
+				 "the owner did not confirm within %d s; leaving anyway "
+				 "(members keep this node's record until the owner revokes it)",
+				 LEAVE_WAIT_MS / 1000);
+		left(w, false);
+		wait_end(w);
+		return;
+	}
 	command_fail(w->call,
 		     "the owner did not confirm the new hostname within %d s; it must be online "
 		     "to sign it (the request stands if it comes back)",
@@ -58,8 +91,18 @@ void rename_check(struct membership *m, const struct network *n)
 
 	for (w = m->renames; w; w = next) {
 		next = w->next;
-		if (memcmp(w->network_pk, n->pk, NETWORK_KEY_LEN) != 0 || !mine ||
-		    strcmp(mine->hostname, w->hostname) != 0)
+		if (memcmp(w->network_pk, n->pk, NETWORK_KEY_LEN) != 0 || !mine)
+			continue;
+		if (w->leave) {
+			if (mine->flags & MEMBER_FLAG_REVOKED) {
+				uv_timer_stop(&w->timer);
+				left(w, true);
+				wait_end(w);
+				return; /* n is gone */
+			}
+			continue;
+		}
+		if (strcmp(mine->hostname, w->hostname) != 0)
 			continue;
 		snprintf(((struct network *)n)->hostname, sizeof(n->hostname), "%s", w->hostname);
 		membership_save(m, n);
@@ -67,6 +110,67 @@ void rename_check(struct membership *m, const struct network *n)
 			      json_pack("{s:s,s:s}", "name", n->label, "hostname", w->hostname));
 		wait_end(w);
 	}
+}
+
+static struct rename_wait *wait_start(struct mantad *d, struct command_call *call,
+				      const struct network *n, unsigned ms)
+{
+	struct rename_wait *w = calloc(1, sizeof(*w));
+
+	if (!w) {
+		command_fail(call, "out of memory");
+		return NULL;
+	}
+	w->m = &d->mem;
+	w->call = call;
+	memcpy(w->network_pk, n->pk, NETWORK_KEY_LEN);
+	uv_timer_init(&d->loop, &w->timer);
+	w->next = d->mem.renames;
+	d->mem.renames = w;
+	uv_timer_start(&w->timer, on_timeout, ms, 0);
+	return w;
+}
+
+static const struct member_record *owner_of(const struct network *n)
+{
+	for (size_t i = 0; i < n->nmembers; i++)
+		if (n->members[i].flags & MEMBER_FLAG_OWNER)
+			return &n->members[i];
+	return NULL;
+}
+
+void command_leave(struct mantad *d, struct command_call *call, json_t *args)
+{
+	const char *label = json_string_value(json_object_get(args, "name"));
+	struct network *n = membership_find(&d->mem, label);
+	const struct member_record *o;
+	struct rename_wait *w;
+	size_t len;
+
+	if (!n) {
+		command_fail(call, "no network named `%s' (see `manta networks')", label);
+		return;
+	}
+	o = owner_of(n);
+	if (n->owner || !o || !membership_active(&d->mem, n)) {
+		/* Nobody to tell: the owner's members keep working without it,
+		 * and a revoked member has nothing to give back. */
+		json_t *res = json_pack("{s:s,s:b,s:b}", "name", n->label, "was_owner", n->owner,
+					"revoked_by_owner", false);
+
+		log_info("network", "%s: left", n->label);
+		membership_remove(&d->mem, n);
+		membership_sync_peers(&d->mem);
+		command_reply(call, res);
+		return;
+	}
+	w = wait_start(d, call, n, LEAVE_WAIT_MS);
+	if (!w)
+		return;
+	w->leave = true;
+	command_progress(call, "asking the owner `%s' to revoke this node", o->hostname);
+	len = gossip_build_leave(n->pk, d->mem.tx, sizeof(d->mem.tx));
+	gossip_send_to(&d->mem, o->x25519_pk, d->mem.tx, len);
 }
 
 void command_hostname(struct mantad *d, struct command_call *call, json_t *args)
@@ -111,29 +215,18 @@ void command_hostname(struct mantad *d, struct command_call *call, json_t *args)
 		command_reply(call, json_pack("{s:s,s:s}", "name", label, "hostname", host));
 		return;
 	}
-	for (size_t i = 0; i < n->nmembers; i++)
-		if (n->members[i].flags & MEMBER_FLAG_OWNER)
-			owner = &n->members[i];
+	owner = owner_of(n);
 	if (!owner) {
 		command_fail(call, "`%s' has no known owner to sign a new hostname", label);
 		return;
 	}
-	w = calloc(1, sizeof(*w));
-	if (!w) {
-		command_fail(call, "out of memory");
+	w = wait_start(d, call, n, RENAME_WAIT_MS);
+	if (!w)
 		return;
-	}
-	w->m = &d->mem;
-	w->call = call;
-	memcpy(w->network_pk, n->pk, NETWORK_KEY_LEN);
 	snprintf(w->hostname, sizeof(w->hostname), "%s", host);
-	uv_timer_init(&d->loop, &w->timer);
-	w->next = d->mem.renames;
-	d->mem.renames = w;
 	command_progress(call, "asking the owner `%s' to sign `%s'", owner->hostname, host);
 	len = gossip_build_hostname(n->pk, host, d->mem.tx, sizeof(d->mem.tx));
 	gossip_send_to(&d->mem, owner->x25519_pk, d->mem.tx, len);
-	uv_timer_start(&w->timer, on_timeout, RENAME_WAIT_MS, 0);
 }
 
 void rename_stop(struct membership *m)

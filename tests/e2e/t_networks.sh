@@ -113,6 +113,15 @@ json_true C "all(p['public_key'] != '${PUB[D]}' for p in j['peers'])"
 json_true D "all(p['public_key'] not in ('${PUB[A]}', '${PUB[C]}') for p in j['peers'])"
 unreachable A "${V6[D]}"
 
+pretty D "dave renames himself in work: the owner bob signs it"
+mc D hostname work david >/dev/null
+mtrue B "j[0]['hostname'] == 'david' and j[0]['network'] == 'work'" whois david.work
+pretty B "bob is offline while alice renames herself; back, he catches up"
+stop_mantad B
+mc A hostname home alicia >/dev/null
+start_mantad b B "${CONF[B]}"
+wait_for 10 mtrue B "j[0]['hostname'] == 'alicia'" whois alicia.home
+
 pretty A "kick carol: within 10 s no member exchanges packets with her"
 wait_for 15 reaches A "${V6[C]}"
 mc A kick home carol >/dev/null
@@ -147,5 +156,11 @@ json_true D "j['state'] == 'down' and peer('B')['networks'] == ['work']"
 mc D up >/dev/null
 json_true D "j['state'] == 'up'"
 wait_for 10 reaches D "${V6[B]}"
+
+pretty D "dave leaves work: the owner revokes him and drops him as a peer"
+mc D leave work >/dev/null
+[[ $(mj D "len(j)" networks) == 0 ]]
+wait_for 10 json_true B "all(p['public_key'] != '${PUB[D]}' for p in j['peers'])"
+mtrue B "[m['revoked'] for m in j[0]['members'] if m['hostname'] == 'david'] == [True]" networks
 
 for x in A B C D; do stop_mantad "$x"; done
