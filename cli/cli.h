@@ -55,6 +55,8 @@ int cli_getopt(const struct cli *cli, int argc, char **argv, const char *shortop
  * and 0 returns; on failure a message has been printed and 1 returns.
  * Steals args (NULL = {}). */
 int cli_call(const struct cli *cli, const char *cmd, json_t *args, json_t **result);
+/* A connected stream socket to mantad, or -1 after printing why. */
+int cli_connect(const struct cli *cli);
 
 /* Output helpers (output.c). */
 /* The value as indented JSON on stdout; 0, or 1 if it cannot be written. */
@@ -97,6 +99,14 @@ int cmd_genkey(struct cli *cli, int argc, char **argv);
 int cmd_pubkey(struct cli *cli, int argc, char **argv);
 int cmd_addresses(struct cli *cli, int argc, char **argv);
 int cmd_version(struct cli *cli, int argc, char **argv);
+int cmd_mcp(struct cli *cli, int argc, char **argv);
+int cmd_firewall(struct cli *cli, int argc, char **argv);
+int cmd_tag(struct cli *cli, int argc, char **argv);
+extern const char cmd_firewall_options[]; /* cmd_firewall.c */
+void cli_print_firewall_status(json_t *firewall); /* status.firewall, for `manta status' */
+int cmd_service(struct cli *cli, int argc, char **argv);
+int cmd_dns(struct cli *cli, int argc, char **argv);
+extern const char cmd_dns_options[]; /* cmd_dns.c */
 
 /* Shared by status and peers (cmd_status.c). */
 void cli_print_peer(json_t *peer, time_t now);

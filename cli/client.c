@@ -19,7 +19,7 @@ struct reader {
 	size_t len, cap;
 };
 
-static int connect_socket(const struct cli *cli)
+int cli_connect(const struct cli *cli)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	const char *hint = "";
@@ -142,7 +142,7 @@ int cli_call(const struct cli *cli, const char *cmd, json_t *args, json_t **resu
 		fprintf(stderr, "%s %s: out of memory\n", cli->prog, cmd);
 		goto out;
 	}
-	r.fd = connect_socket(cli);
+	r.fd = cli_connect(cli);
 	if (r.fd < 0)
 		goto out;
 	if (send_all(r.fd, text, strlen(text)) != 0 || send_all(r.fd, "\n", 1) != 0) {

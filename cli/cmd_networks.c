@@ -250,9 +250,40 @@ static int updown(struct cli *cli, int argc, char **argv)
 	return done(cli, argv[0], res, text);
 }
 
+/* up [--accept-dns=true|false]: the flag is remembered by mantad. */
 int cmd_up(struct cli *cli, int argc, char **argv)
 {
-	return updown(cli, argc, argv);
+	static const struct option opts[] = {
+		{ "accept-dns", required_argument, NULL, 'a' },
+		{ NULL, 0, NULL, 0 },
+	};
+	json_t *args, *res;
+	char text[64];
+	int c, r;
+
+	args = json_object();
+	while ((c = cli_getopt(cli, argc, argv, "", opts)) != -1) {
+		if (c != 'a') {
+			json_decref(args);
+			return CLI_EXIT_USAGE;
+		}
+		if (strcmp(optarg, "true") != 0 && strcmp(optarg, "false") != 0) {
+			json_decref(args);
+			return cli_usage_error(cli, argv[0],
+					       "--accept-dns must be true or false: `%s'", optarg);
+		}
+		json_object_set_new(args, "accept_dns", json_boolean(strcmp(optarg, "true") == 0));
+	}
+	if (optind != argc) {
+		json_decref(args);
+		return cli_usage(cli, argv[0]);
+	}
+	r = cli_call(cli, argv[0], args, &res);
+	if (r != CLI_EXIT_OK)
+		return r;
+	snprintf(text, sizeof(text), "%s is %s", cli_str(res, "tun", "manta"),
+		 cli_str(res, "state", argv[0]));
+	return done(cli, argv[0], res, text);
 }
 
 int cmd_down(struct cli *cli, int argc, char **argv)

@@ -61,6 +61,15 @@ void cli_print_peer(json_t *p, time_t now)
 		snprintf(transfer, sizeof(transfer), "%s received, %s sent", rx, tx);
 		line("transfer", transfer);
 	}
+	if (json_is_integer(json_object_get(p, "path_mtu"))) { /* path MTU (daemon/pmtu.h) */
+		snprintf(transfer, sizeof(transfer), "%lld, inner packets up to %lld (%s%s)",
+			 (long long)json_integer_value(json_object_get(p, "path_mtu")),
+			 (long long)json_integer_value(json_object_get(p, "max_inner")),
+			 cli_str(p, "probe_state", "?"),
+			 json_is_true(json_object_get(p, "outer_fragments")) ? ", IPv6 fragments" :
+									       "");
+		line("path mtu", transfer);
+	}
 }
 
 static void print_network(json_t *n)
@@ -95,6 +104,16 @@ static void print_status(json_t *st)
 			 (long long)json_integer_value(json_object_get(st, "listen_port")));
 		line("listening port", port);
 	}
+	if (json_is_object(json_object_get(st, "dns"))) { /* Magic DNS */
+		json_t *dns = json_object_get(st, "dns");
+		char text[96];
+
+		snprintf(text, sizeof(text), "%s%s (resolver 100.100.100.53, 200::53)",
+			 cli_str(dns, "mode", "?"),
+			 json_is_true(json_object_get(dns, "applied")) ? "" : ", not applied");
+		line("dns", text);
+	}
+	cli_print_firewall_status(json_object_get(st, "firewall"));
 	json_array_foreach(json_object_get(st, "networks"), i, v)
 	{
 		printf("\n");

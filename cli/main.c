@@ -34,14 +34,30 @@ static const struct cli_command commands[] = {
 	{ "whois", cmd_whois, "ADDRESS|HOST[.NETWORK]", "show who has an address or a name", NULL },
 	{ "ping", cmd_ping, "HOST[.NETWORK] [-c COUNT]", "send echoes to a member through the mesh",
 	  "  -c, --count COUNT  how many echoes, 1 to 100 (default 3)\n" },
-	{ "up", cmd_up, "", "bring the TUN device, its addresses and routes back", NULL },
+	{ "up", cmd_up, "[--accept-dns=true|false]",
+	  "bring the TUN device, its addresses and routes back",
+	  "  --accept-dns=BOOL  let Magic DNS point this host at its resolver, or not\n"
+	  "                     (remembered; overrides accept_dns in the config)\n" },
+	{ "dns", cmd_dns, "add|rm|list|export [ARGS]", "service names and zone files (Magic DNS)",
+	  cmd_dns_options },
 	{ "down", cmd_down, "", "take the TUN device away; peer sessions stay", NULL },
+	{ "firewall", cmd_firewall, "list|add|del|default|reject|flows [ARGS]",
+	  "show or change the firewall rules", cmd_firewall_options },
+	{ "tag", cmd_tag, "NAME HOST [TAG...]",
+	  "set a member's tags in a network this node owns (no TAG clears them)", NULL },
 	{ "genkey", cmd_genkey, "", "print a new private key (base64), like wg genkey", NULL },
 	{ "pubkey", cmd_pubkey, "< PRIVATE_KEY",
 	  "print the public key of a private key read from stdin", NULL },
 	{ "addresses", cmd_addresses, "[PUBLIC_KEY]",
 	  "print the IPv6 and IPv4 addresses a public key derives", NULL },
 	{ "version", cmd_version, "", "print the versions of manta and mantad", NULL },
+	{ "mcp", cmd_mcp, "", "serve MCP (JSON-RPC on stdin and stdout) for AI tools", NULL },
+	{ "service", cmd_service,
+	  "install|uninstall|status [--init SYSTEM] [--root DIR] [--no-start]",
+	  "install mantad as a systemd or launchd service, or remove it",
+	  "  --init SYSTEM  systemd or launchd (default: the one running here)\n"
+	  "  --root DIR     write the files under DIR and start nothing\n"
+	  "  --no-start     install without starting, uninstall without stopping\n" },
 };
 
 static const struct cli_command *find(const char *name)

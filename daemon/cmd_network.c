@@ -263,12 +263,16 @@ static json_t *member_json(const struct member_record *r)
 {
 	uint8_t v6[16], v4[4];
 
+	json_t *tags = json_array();
+
 	address_v6_from_key(r->x25519_pk, v6);
 	address_v4_from_key_index(r->x25519_pk, r->v4_index, v4);
-	return json_pack("{s:s,s:o,s:o,s:o,s:b,s:b}", "hostname", r->hostname, "public_key",
+	for (size_t i = 0; i < r->ntags; i++) /* set by the owner (`manta tag') */
+		json_array_append_new(tags, json_string(r->tags[i]));
+	return json_pack("{s:s,s:o,s:o,s:o,s:b,s:b,s:o}", "hostname", r->hostname, "public_key",
 			 key_json(r->x25519_pk), "ipv6", address_json(AF_INET6, v6), "ipv4",
 			 address_json(AF_INET, v4), "owner", (r->flags & MEMBER_FLAG_OWNER) != 0,
-			 "revoked", (r->flags & MEMBER_FLAG_REVOKED) != 0);
+			 "revoked", (r->flags & MEMBER_FLAG_REVOKED) != 0, "tags", tags);
 }
 
 static void command_networks(struct mantad *d, struct command_call *call, json_t *args)
@@ -411,8 +415,8 @@ const struct command membership_commands[] = {
 	  command_peers },
 	{ "whois", "which member has this address or name",
 	  OBJ(STR("query"), ",\"required\":[\"query\"]"), false, command_whois },
-	{ "up", "bring the data plane back (TUN, addresses, routes)", OBJ("", ""), true,
-	  command_up },
+	{ "up", "bring the data plane back (TUN, addresses, routes)",
+	  OBJ("\"accept_dns\":{\"type\":\"boolean\"}", ""), true, command_up },
 	{ "down", "take the data plane off this host; sessions stay", OBJ("", ""), true,
 	  command_down },
 	{ "ping", "probe a member over the mesh",

@@ -15,6 +15,7 @@ static json_t *state_json(struct mantad *d)
 void command_down(struct mantad *d, struct command_call *call, json_t *args)
 {
 	if (!d->down) {
+		dns_tun_down(d->dns);
 		gossip_stop(&d->mem);
 		dataplane_tun_down(&d->dp);
 		d->down = true;
@@ -25,8 +26,11 @@ void command_down(struct mantad *d, struct command_call *call, json_t *args)
 
 void command_up(struct mantad *d, struct command_call *call, json_t *args)
 {
+	json_t *accept = json_object_get(args, "accept_dns");
 	int fd, r;
 
+	if (accept)
+		dns_set_accept(d->dns, json_is_true(accept)); /* --accept-dns=BOOL */
 	if (!d->down) {
 		command_reply(call, state_json(d));
 		return;
@@ -47,6 +51,7 @@ void command_up(struct mantad *d, struct command_call *call, json_t *args)
 	}
 	d->down = false;
 	peers_routes_restore(d);
+	dns_tun_up(d->dns);
 	r = gossip_start(&d->mem);
 	if (r < 0)
 		log_warn("gossip", "gossip did not restart: %s", uv_strerror(r));

@@ -50,6 +50,9 @@ static const struct {
 } tables[] = {
 	{ core_commands, &core_commands_count },
 	{ membership_commands, &membership_commands_count },
+	{ api_commands, &api_commands_count },
+	{ filter_commands, &filter_commands_count },
+	{ dns_commands, &dns_commands_count },
 };
 
 /*
@@ -365,8 +368,10 @@ static void answer(struct command_call *call, json_t *reply)
 	call->answered = true;
 	if (!reply)
 		log_err("commands", "%s: out of memory for the reply", call->name);
-	else if (!call->detached)
+	if (reply && !call->detached)
 		call->t->reply(call->ctx, reply);
+	else if (call->t->dropped)
+		call->t->dropped(call->ctx);
 	json_decref(reply);
 	if (!call->dispatching)
 		free(call);

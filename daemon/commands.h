@@ -36,6 +36,9 @@ struct command_transport {
 	void (*reply)(void *ctx, json_t *reply);
 	/* progress: {"progress":"…"} (borrowed); may be NULL. */
 	void (*progress)(void *ctx, json_t *progress);
+	/* dropped: the call ended without reply running (its client had left,
+	 * or no memory for the reply), so ctx may be released; may be NULL. */
+	void (*dropped)(void *ctx);
 };
 
 const struct command *commands_find(const char *name);

@@ -11,8 +11,11 @@
  * indented line continuing the previous value) from ever applying: an
  * indented `key = value` is an ordinary line here.
  *
- * The first error stops the parse. Nothing here resolves names or touches
- * the network: a fuzzer runs config_parse_string.
+ * The first error stops the parse. An unknown section or key is not an
+ * error but a warning (c->warnings, logged by config_load), so that a file
+ * written for a newer mantad still starts this one; a near miss of a known
+ * name, or a known key in the wrong section, stays an error. Nothing here
+ * resolves names or touches the network: a fuzzer runs config_parse_string.
  */
 #include "daemon/config.h"
 
@@ -26,19 +29,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h> /* strcasecmp */
 
 #include "mesh/identity.h"
 #include "mesh/messages.h"
 
 #define CONFIG_FILE_MAX (1 << 20)
+#define CONFIG_WARNINGS_MAX 32
 #define SECONDS_MAX 86400.0
 
-enum section { SECT_NONE, SECT_NODE, SECT_PEER, SECT_TESTING, SECT_UNKNOWN };
+enum section { SECT_NONE, SECT_NODE, SECT_PEER, SECT_TESTING, SECT_API, SECT_UNKNOWN };
 
 static const char *const section_names[] = {
 	[SECT_NODE] = "node",
 	[SECT_PEER] = "peer",
 	[SECT_TESTING] = "testing",
+	[SECT_API] = "api",
 };
 
 struct parser {
@@ -49,13 +55,14 @@ struct parser {
 	enum section section;
 	unsigned section_line;
 	uint32_t seen; /* keys seen in this section, by their index in keys[] */
-	unsigned node_line, testing_line;
+	unsigned node_line, testing_line, api_line;
 	struct config *c;
 	size_t peers_cap;
 	unsigned err_line; /* 0 while there is no error */
 	bool oom;
 	char *err;
 	size_t errlen;
+	unsigned nwarnings;
 };
 
 enum key_id {
@@ -72,6 +79,14 @@ enum key_id {
 	KEY_KEEPALIVE_TIMEOUT,
 	KEY_REKEY_ATTEMPT_TIME,
 	KEY_UNDER_LOAD,
+	KEY_PMTU_PROBE_TIMEOUT,
+	KEY_PMTU_RAISE_INTERVAL,
+	KEY_API_ENABLED,
+	KEY_API_LISTEN,
+	KEY_API_PORT,
+	KEY_API_ALLOW_MUTATING,
+	KEY_ACCEPT_DNS,
+	KEY_RESOLV_CONF,
 	KEY_COUNT,
 };
 
@@ -104,6 +119,66 @@ static bool fail(struct parser *p, unsigned line, const char *fmt, ...)
 	vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
 	va_end(ap);
 	return false;
+}
+
+static void warn(struct parser *p, unsigned line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* One line of c->warnings; past CONFIG_WARNINGS_MAX they are only counted. */
+static void warn(struct parser *p, unsigned line, const char *fmt, ...)
+{
+	char msg[512], *w;
+	size_t old, len;
+	va_list ap;
+	int n;
+
+	if (p->err_line || ++p->nwarnings > CONFIG_WARNINGS_MAX)
+		return;
+	n = snprintf(msg, sizeof(msg), "%s:%u: ", p->name, line);
+	if (n < 0 || (size_t)n >= sizeof(msg))
+		n = 0;
+	va_start(ap, fmt);
+	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+	va_end(ap);
+	old = p->c->warnings ? strlen(p->c->warnings) : 0;
+	len = strlen(msg);
+	w = realloc(p->c->warnings, old + len + 2);
+	if (!w) {
+		p->oom = true;
+		fail(p, line, "out of memory");
+		return;
+	}
+	memcpy(w + old, msg, len);
+	memcpy(w + old + len, "\n", 2);
+	p->c->warnings = w;
+}
+
+/* Equal ignoring case, or one typing mistake apart: a character inserted,
+ * deleted or replaced, or two neighbours swapped. */
+static bool near_miss(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i = 0;
+
+	if (la == lb && strcasecmp(a, b) == 0)
+		return true;
+	if (la > lb) {
+		const char *t = a;
+
+		a = b;
+		b = t;
+		la = lb;
+		lb = strlen(b);
+	}
+	if (lb - la > 1)
+		return false;
+	while (i < la && a[i] == b[i])
+		i++;
+	if (la < lb)
+		return strcmp(a + i, b + i + 1) == 0;
+	if (i == la)
+		return true;
+	return strcmp(a + i + 1, b + i + 1) == 0 ||
+	       (a[i + 1] == b[i] && a[i] == b[i + 1] && strcmp(a + i + 2, b + i + 2) == 0);
 }
 
 /* A strict decimal: digits only, no sign, no white space, at most max. */
@@ -430,6 +505,86 @@ static bool set_under_load(struct parser *p, const struct key *k, const char *v)
 	return fail(p, p->line, "under_load must be auto, always or never: `%s'", v);
 }
 
+/* [api]: "true" or "false", as every boolean of the file. */
+static bool set_api_bool(struct parser *p, const struct key *k, const char *v)
+{
+	bool on = strcmp(v, "true") == 0;
+
+	if (!on && strcmp(v, "false") != 0)
+		return fail(p, p->line, "%s must be true or false: `%s'", k->name, v);
+	if (strcmp(k->name, "enabled") == 0)
+		p->c->api.enabled = on;
+	else
+		p->c->api.allow_mutating = on;
+	return true;
+}
+
+static bool set_api_port(struct parser *p, const struct key *k, const char *v)
+{
+	unsigned long port;
+
+	if (!parse_uint(v, 65535, &port) || port == 0)
+		return fail(p, p->line, "port must be 1-65535: `%s'", v);
+	p->c->api.port = (uint16_t)port;
+	return true;
+}
+
+/* IP literals separated by commas or white space, no names (nothing here
+ * resolves) and no ports (that is `port'). */
+static bool set_api_listen(struct parser *p, const struct key *k, const char *v)
+{
+	struct config_api *api = &p->c->api;
+	const char *s = v;
+	uint8_t a[16];
+
+	api->nlisten = 0;
+	while (*s) {
+		size_t len = strcspn(s, ", \t");
+		char addr[INET6_ADDRSTRLEN];
+
+		if (len == 0) {
+			s++;
+			continue;
+		}
+		if (len >= sizeof(addr))
+			return fail(p, p->line, "listen: not an IP address: `%.*s'", (int)len, s);
+		memcpy(addr, s, len);
+		addr[len] = '\0';
+		if (inet_pton(AF_INET, addr, a) != 1 && inet_pton(AF_INET6, addr, a) != 1)
+			return fail(p, p->line, "listen: not an IPv4 or IPv6 address: `%s'", addr);
+		if (api->nlisten == CONFIG_API_LISTEN_MAX)
+			return fail(p, p->line, "listen: at most %d addresses: `%s'",
+				    CONFIG_API_LISTEN_MAX, v);
+		strcpy(api->listen[api->nlisten++], addr);
+		s += len;
+	}
+	if (api->nlisten == 0)
+		return fail(p, p->line,
+			    "listen must name at least one address (or enabled = false)");
+	return true;
+}
+
+/* [node] accept_dns: true or false (Magic DNS takes over the host's DNS). */
+static bool set_accept_dns(struct parser *p, const struct key *k, const char *v)
+{
+	if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0)
+		return fail(p, p->line, "accept_dns must be true or false: `%s'", v);
+	p->c->accept_dns = strcmp(v, "true") == 0;
+	return true;
+}
+
+/* [node] resolv_conf: an absolute path. */
+static bool set_resolv_conf(struct parser *p, const struct key *k, const char *v)
+{
+	if (v[0] != '/' || strlen(v) >= sizeof(p->c->resolv_conf))
+		return fail(p, p->line,
+			    "resolv_conf must be an absolute path of at most %zu "
+			    "characters: `%s'",
+			    sizeof(p->c->resolv_conf) - 1, v);
+	strcpy(p->c->resolv_conf, v);
+	return true;
+}
+
 #define TIMER(name) SECT_TESTING, #name, set_timer, offsetof(struct config_timers, name)
 
 static const struct key keys[] = {
@@ -437,6 +592,8 @@ static const struct key keys[] = {
 	[KEY_TUN] = { SECT_NODE, "tun", set_tun, 0 },
 	[KEY_STATE_DIR] = { SECT_NODE, "state_dir", set_state_dir, 0 },
 	[KEY_LOG_LEVEL] = { SECT_NODE, "log_level", set_log_level, 0 },
+	[KEY_ACCEPT_DNS] = { SECT_NODE, "accept_dns", set_accept_dns, 0 },
+	[KEY_RESOLV_CONF] = { SECT_NODE, "resolv_conf", set_resolv_conf, 0 },
 	[KEY_PUBLIC_KEY] = { SECT_PEER, "public_key", set_public_key, 0 },
 	[KEY_ENDPOINT] = { SECT_PEER, "endpoint", set_endpoint, 0 },
 	[KEY_KEEPALIVE] = { SECT_PEER, "persistent_keepalive", set_keepalive, 0 },
@@ -446,6 +603,12 @@ static const struct key keys[] = {
 	[KEY_KEEPALIVE_TIMEOUT] = { TIMER(keepalive_timeout) },
 	[KEY_REKEY_ATTEMPT_TIME] = { TIMER(rekey_attempt_time) },
 	[KEY_UNDER_LOAD] = { SECT_TESTING, "under_load", set_under_load, 0 },
+	[KEY_PMTU_PROBE_TIMEOUT] = { TIMER(pmtu_probe_timeout) },
+	[KEY_PMTU_RAISE_INTERVAL] = { TIMER(pmtu_raise_interval) },
+	[KEY_API_ENABLED] = { SECT_API, "enabled", set_api_bool, 0 },
+	[KEY_API_LISTEN] = { SECT_API, "listen", set_api_listen, 0 },
+	[KEY_API_PORT] = { SECT_API, "port", set_api_port, 0 },
+	[KEY_API_ALLOW_MUTATING] = { SECT_API, "allow_mutating", set_api_bool, 0 },
 };
 
 /* --- sections and lines -------------------------------------------------- */
@@ -486,6 +649,52 @@ static bool first_of(struct parser *p, unsigned *first)
 	return true;
 }
 
+/* An unknown section is skipped with its keys and a warning, so that a
+ * newer configuration still starts an older mantad; a near miss of a known
+ * name (`[Peer]', `[nodes]') is an error, as a typo must not go unnoticed. */
+static void unknown_section(struct parser *p, const char *name, size_t len)
+{
+	size_t start = 0, end = len;
+	char trimmed[32];
+
+	while (start < end && isspace((unsigned char)name[start]))
+		start++;
+	while (end > start && isspace((unsigned char)name[end - 1]))
+		end--;
+	if (end - start < sizeof(trimmed)) {
+		memcpy(trimmed, name + start, end - start);
+		trimmed[end - start] = '\0';
+		for (size_t n = 1; n < ARRAY_SIZE(section_names); n++) {
+			if (near_miss(trimmed, section_names[n])) {
+				fail(p, p->line, "unknown section [%.*s] (did you mean [%s]?)",
+				     (int)len, name, section_names[n]);
+				return;
+			}
+		}
+	}
+	warn(p, p->line, "unknown section [%.*s], ignored with its keys", (int)len, name);
+}
+
+/* The same for keys; a key of another section is an error too. */
+static void unknown_key(struct parser *p, const char *name, const char *sect)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		if (keys[i].section != p->section && strcmp(keys[i].name, name) == 0) {
+			fail(p, p->line, "`%s' belongs in [%s], not in [%s]", name,
+			     section_names[keys[i].section], sect);
+			return;
+		}
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		if (keys[i].section == p->section && near_miss(name, keys[i].name)) {
+			fail(p, p->line, "unknown key `%s' in [%s] (did you mean `%s'?)", name,
+			     sect, keys[i].name);
+			return;
+		}
+	}
+	warn(p, p->line, "unknown key `%s' in [%s], ignored", name, sect);
+}
+
 /* A line that starts with '[' (white space already skipped). */
 static void start_section(struct parser *p, const char *s, size_t len)
 {
@@ -516,11 +725,14 @@ static void start_section(struct parser *p, const char *s, size_t len)
 	case SECT_TESTING:
 		first_of(p, &p->testing_line);
 		return;
+	case SECT_API:
+		first_of(p, &p->api_line);
+		return;
 	case SECT_PEER:
 		add_peer(p);
 		return;
 	default:
-		fail(p, p->line, "unknown section %.*s", (int)(close - s + 1), s);
+		unknown_section(p, s + 1, (size_t)(close - s - 1));
 		return;
 	}
 
@@ -588,7 +800,7 @@ static int handle_key(void *user, const char *section, const char *name, const c
 		keys[i].set(p, &keys[i], value);
 		return 1;
 	}
-	fail(p, p->line, "unknown key `%s' in [%s]", name, sect);
+	unknown_key(p, name, sect);
 	return 1;
 }
 
@@ -624,18 +836,26 @@ void config_init(struct config *c)
 	if (!c->state_dir)
 		abort(); /* 15 bytes at start-up: nothing sensible to do without them */
 	c->log_level = LOG_LEVEL_INFO;
+	c->accept_dns = true;
+	strcpy(c->resolv_conf, CONFIG_DEFAULT_RESOLV_CONF);
 	c->timers.rekey_after_time = REKEY_AFTER_TIME_NS;
 	c->timers.reject_after_time = REJECT_AFTER_TIME_NS;
 	c->timers.rekey_timeout = REKEY_TIMEOUT_NS;
 	c->timers.keepalive_timeout = KEEPALIVE_TIMEOUT_NS;
 	c->timers.rekey_attempt_time = REKEY_ATTEMPT_TIME_NS;
 	c->timers.under_load = UNDER_LOAD_AUTO;
+	c->api.enabled = true;
+	c->api.port = CONFIG_API_DEFAULT_PORT;
+	strcpy(c->api.listen[0], "127.0.0.1");
+	strcpy(c->api.listen[1], "::1");
+	c->api.nlisten = 2;
 }
 
 void config_free(struct config *c)
 {
 	if (!c)
 		return;
+	free(c->warnings);
 	free(c->state_dir);
 	free(c->peers);
 	memset(c, 0, sizeof(*c));
@@ -665,6 +885,14 @@ bool config_parse_string(const char *text, const char *name, struct config *c, c
 		syntax_error(&p, (unsigned)r);
 	if (!p.err_line && !p.oom)
 		end_section(&p);
+	if (p.nwarnings > CONFIG_WARNINGS_MAX) {
+		unsigned more = p.nwarnings - CONFIG_WARNINGS_MAX;
+
+		p.nwarnings = 0;
+		warn(&p, p.line,
+		     "%u more unknown keys or sections ignored (the first %d are listed)", more,
+		     CONFIG_WARNINGS_MAX);
+	}
 	if (p.oom && errlen)
 		snprintf(err, errlen, "%s: out of memory", name);
 	config_free(c);
@@ -737,5 +965,7 @@ bool config_load(const char *path, struct config *c, char *err, size_t errlen)
 	}
 	ok = config_parse_string(text, path, c, err, errlen);
 	free(text);
+	for (const char *w = ok ? c->warnings : NULL; w && *w; w = strchr(w, '\n') + 1)
+		log_warn("config", "%.*s", (int)strcspn(w, "\n"), w);
 	return ok;
 }

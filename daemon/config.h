@@ -6,6 +6,8 @@
  *   tun = manta0                   TUN device name
  *   state_dir = /var/lib/manta     node key and state files
  *   log_level = info               debug | info | warn | error
+ *   accept_dns = true              false: Magic DNS leaves the host's DNS alone
+ *   resolv_conf = /etc/resolv.conf the file direct mode rewrites (and restores)
  *
  *   [peer]                         repeated, one per static peer
  *   public_key = BASE64            the peer's X25519 public key (44 characters)
@@ -19,6 +21,16 @@
  *   keepalive_timeout = 10
  *   rekey_attempt_time = 90
  *   under_load = auto              auto | always | never (cookie replies)
+ *   pmtu_probe_timeout = 1         path MTU probe timeout, seconds
+ *   pmtu_raise_interval = 600      seconds between path MTU probe rounds
+ *
+ *   [api]                          the local REST API (daemon/api_http.h)
+ *   enabled = true                 true | false
+ *   listen = 127.0.0.1, ::1        IP addresses (no names), at most 4
+ *   port = 8642                    TCP port on each of them
+ *   allow_mutating = false         true: state-changing commands over REST
+ *                                  and MCP too (never without the token or
+ *                                  the socket's rights)
  *
  * A peer's allowed addresses are the /128 and /32 derived from its key; there
  * is no AllowedIPs. Parsing never touches the network: endpoints are checked
@@ -40,6 +52,9 @@
 #define CONFIG_DEFAULT_TUN "manta0"
 #define CONFIG_DEFAULT_STATE_DIR "/var/lib/manta"
 #define CONFIG_ENDPOINT_MAX 300
+#define CONFIG_DEFAULT_RESOLV_CONF "/etc/resolv.conf"
+#define CONFIG_API_DEFAULT_PORT 8642
+#define CONFIG_API_LISTEN_MAX 4
 
 enum config_under_load { UNDER_LOAD_AUTO, UNDER_LOAD_ALWAYS, UNDER_LOAD_NEVER };
 
@@ -58,6 +73,17 @@ struct config_timers {
 	uint64_t keepalive_timeout;
 	uint64_t rekey_attempt_time;
 	enum config_under_load under_load;
+	/* Path MTU (mesh/pmtu.c), ns; 0 = the engine's default. */
+	uint64_t pmtu_probe_timeout;
+	uint64_t pmtu_raise_interval;
+};
+
+struct config_api {
+	bool enabled;
+	bool allow_mutating;
+	uint16_t port;
+	size_t nlisten;
+	char listen[CONFIG_API_LISTEN_MAX][INET6_ADDRSTRLEN]; /* IP literals */
 };
 
 struct config {
@@ -68,6 +94,12 @@ struct config {
 	struct config_peer *peers; /* heap array */
 	size_t npeers;
 	struct config_timers timers;
+	bool accept_dns; /* Magic DNS may point the host at its resolver */
+	char resolv_conf[256]; /* the resolv.conf of direct mode */
+	struct config_api api;
+	/* Heap or NULL: one "FILE:LINE: …" line per unknown key or section,
+	 * which the parse skipped (config_load logs them). */
+	char *warnings;
 };
 
 /* Defaults, no peers. */
@@ -76,8 +108,10 @@ void config_free(struct config *c);
 
 /* Parse a file / a string named `name` in messages. On failure return false
  * with err holding "FILE:LINE: what is wrong, with the value `quoted'"; c is
- * left freed and re-initialised. Duplicate keys, unknown sections or keys,
- * bad values and two peers with the same key are all errors. */
+ * left freed and re-initialised. Duplicate keys, bad values, two peers with
+ * the same key, a known key in the wrong section and a near miss of a known
+ * section or key name (`[Peer]', `lisen_port') are errors; other unknown
+ * sections and keys are skipped and listed in c->warnings. */
 bool config_load(const char *path, struct config *c, char *err, size_t errlen);
 bool config_parse_string(const char *text, const char *name, struct config *c, char *err,
 			 size_t errlen);

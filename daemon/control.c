@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "daemon/api_mcp.h"
 #include "daemon/commands.h"
 #include "daemon/mantad.h"
 
@@ -43,6 +44,7 @@ struct control_client {
 	bool ready; /* its call was answered: run what waits */
 	bool reading;
 	bool eof; /* the client sends nothing more */
+	bool mcp; /* its first JSON-RPC line made it an MCP session (api_mcp.h) */
 	bool ending;
 	bool closing;
 };
@@ -259,12 +261,16 @@ static void run_line(struct control_client *c, const char *line, size_t len)
 	if (len == 0 || (len == 1 && line[0] == '\r'))
 		return; /* blank lines are not requests */
 	req = json_loadb(line, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
-	if (!req) {
+	c->mcp |= mcp_is_message(req);
+	if (!req && !c->mcp) {
 		send_error(c, "request is not JSON: %s", jerr.text);
 		return;
 	}
 	c->dispatching = true;
-	call = commands_dispatch(c->ctl->d, req, c->may_mutate, &transport, c);
+	if (c->mcp)
+		call = mcp_dispatch(c->ctl->d, req, jerr.text, c->may_mutate, &transport, c);
+	else
+		call = commands_dispatch(c->ctl->d, req, c->may_mutate, &transport, c);
 	c->dispatching = false;
 	json_decref(req);
 	if (c->closing)

@@ -9,6 +9,9 @@
  * connection goes on; a request over 1 MiB gets an error reply and the
  * connection closes. The caller's credentials (SO_PEERCRED) decide whether
  * state-changing commands run: root, or a member of the `manta` group.
+ * A connection whose first line is a JSON-RPC message (`manta mcp` relays
+ * one) speaks MCP for the rest of its life, one message a line
+ * (daemon/api_mcp.h), with the same rights.
  */
 #ifndef MANTA_DAEMON_CONTROL_H
 #define MANTA_DAEMON_CONTROL_H

@@ -1,8 +1,9 @@
 /*
  * mantad's lifecycle. Start: configuration, identity, TUN with its addresses
  * and routes, the networks, the protocol engine and its peers, the UDP
- * socket, gossip, the control socket, signals and the timer tick, then
- * READY=1 to systemd. Stop (SIGTERM,
+ * socket, gossip, the control socket, signals and the timer tick (with
+ * --user, the switch to that user comes right after the configuration;
+ * main.c sends READY=1 once this returns). Stop (SIGTERM,
  * SIGINT): every handle is closed, so uv_run returns and uv_loop_close
  * succeeds; closing the TUN descriptor deletes the device, and with it its
  * addresses and routes. SIGHUP re-reads the peer list.
@@ -13,13 +14,15 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "daemon/privdrop.h"
+#include "daemon/supervisor.h"
 
-static const struct device_ops device_ops = { .send = dataplane_send };
+static const struct device_ops device_ops = { .send = dataplane_send,
+					      .link_mtu = pathmtu_link_mtu };
 
 static void copy_timers(struct device_timers *t, const struct config_timers *c)
 {
@@ -28,6 +31,8 @@ static void copy_timers(struct device_timers *t, const struct config_timers *c)
 	t->rekey_timeout = c->rekey_timeout;
 	t->keepalive_timeout = c->keepalive_timeout;
 	t->rekey_attempt_time = c->rekey_attempt_time;
+	t->pmtu_probe_timeout = c->pmtu_probe_timeout;
+	t->pmtu_raise_interval = c->pmtu_raise_interval;
 }
 
 static void on_tick(uv_timer_t *t)
@@ -36,6 +41,7 @@ static void on_tick(uv_timer_t *t)
 
 	d->dev.now = uv_hrtime();
 	device_tick(&d->dev);
+	supervisor_tick(d);
 }
 
 static void reload(struct mantad *d)
@@ -50,6 +56,7 @@ static void reload(struct mantad *d)
 	config_init(&next);
 	if (!config_load(d->config_path, &next, err, sizeof(err))) {
 		log_err("config", "SIGHUP: keeping the running configuration: %s", err);
+		config_free(&next); /* a failed load leaves it re-initialised */
 		return;
 	}
 	if (next.listen_port != d->cfg.listen_port || strcmp(next.tun_name, d->cfg.tun_name) != 0)
@@ -73,7 +80,9 @@ static void on_signal(uv_signal_t *s, int signum)
 	struct mantad *d = s->data;
 
 	if (signum == SIGHUP) {
+		supervisor_reloading(d);
 		reload(d);
+		supervisor_ready(d);
 		return;
 	}
 	log_info("mantad", "%s: shutting down", strsignal(signum));
@@ -148,12 +157,18 @@ int mantad_start(struct mantad *d)
 	r = load_config(d);
 	if (r < 0)
 		return r;
+	r = privdrop_start(d->user, d->cfg.state_dir, d->socket_path, d->config_path);
+	if (r < 0)
+		return r;
 	r = identity_load_or_create(d->cfg.state_dir, &d->id, err, sizeof(err));
 	if (r < 0) {
 		log_err("identity", "%s", err);
 		return r;
 	}
 	r = membership_load(&d->mem, d);
+	if (r < 0)
+		return r;
+	r = filter_start(&d->fw, d);
 	if (r < 0)
 		return r;
 	tun_fd = mantad_open_tun(d);
@@ -166,6 +181,7 @@ int mantad_start(struct mantad *d)
 	copy_timers(&timers, &d->cfg.timers);
 	device_init(&d->dev, d->id->x_sk, &timers, &device_ops, &d->dp);
 	d->dev.under_load_mode = (enum device_under_load)d->cfg.timers.under_load;
+	d->dev.pmtu_probing = true;
 	d->dev.now = uv_hrtime();
 	d->dev_ready = true;
 
@@ -178,7 +194,13 @@ int mantad_start(struct mantad *d)
 	r = membership_start(&d->mem);
 	if (r < 0)
 		return r;
+	r = dns_start(d);
+	if (r < 0)
+		return r;
 	r = control_start(&d->ctl, d, d->socket_path);
+	if (r < 0)
+		return r;
+	r = api_http_start(&d->api, d);
 	if (r < 0)
 		return r;
 	r = start_signals(d);
@@ -194,7 +216,6 @@ int mantad_start(struct mantad *d)
 	key_to_base64(d->id->x_pk, b64);
 	log_info("mantad", "%s up: key %s, udp port %u, %zu static peers, %zu networks", d->ifname,
 		 b64, d->cfg.listen_port, d->cfg.npeers, d->mem.nnets);
-	sd_notify(0, "READY=1\nSTATUS=running");
 	return 0;
 }
 
@@ -209,9 +230,12 @@ void mantad_stop(struct mantad *d)
 	if (d->stopping)
 		return;
 	d->stopping = true;
-	sd_notify(0, "STOPPING=1");
+	supervisor_stopping(d);
+	dns_stop(d);
 	membership_stop(&d->mem);
+	filter_stop(&d->fw);
 	control_close(&d->ctl);
+	api_http_close(&d->api);
 	dataplane_close(&d->dp);
 	close_if_active((uv_handle_t *)&d->tick);
 	close_if_active((uv_handle_t *)&d->sig_term);
@@ -226,7 +250,9 @@ void mantad_cleanup(struct mantad *d)
 		device_deinit(&d->dev);
 		d->dev_ready = false;
 	}
+	dns_free(d);
 	membership_free(&d->mem);
+	filter_free(&d->fw);
 	identity_destroy(d->id);
 	d->id = NULL;
 	config_free(&d->cfg);

@@ -70,6 +70,7 @@ int dataplane_open(struct dataplane *dp, struct mantad *d, int tun_fd, uint16_t 
 		return fd;
 	}
 	dp->udp_fd = fd;
+	pathmtu_socket_setup(fd);
 	for (int i = 0; i < DP_BATCH; i++) {
 		dp->tx_iov[i].iov_base = dp->tx_buf + (size_t)i * DP_SLOT;
 		dp->tx_msgs[i].msg_hdr.msg_iov = &dp->tx_iov[i];
@@ -93,10 +94,8 @@ void dataplane_send(void *ctx, const struct sockaddr_in6 *to, const uint8_t *buf
 		dp->counters.udp_tx_datagrams++;
 }
 
-static void flush_tx(struct dataplane *dp, unsigned n)
+static void send_run(struct dataplane *dp, unsigned done, unsigned n)
 {
-	unsigned done = 0;
-
 	while (done < n) {
 		int r = sendmmsg(dp->udp_fd, dp->tx_msgs + done, n - done, 0);
 
@@ -111,6 +110,28 @@ static void flush_tx(struct dataplane *dp, unsigned n)
 		}
 		done += (unsigned)r;
 		dp->counters.udp_tx_datagrams += (unsigned)r;
+	}
+}
+
+/* In order, in runs: datagrams that may fragment (daemon/pmtu.h) go out
+ * between two switches of the socket's fragmentation settings. */
+static void flush_tx(struct dataplane *dp, unsigned n)
+{
+	unsigned start = 0, end;
+
+	while (start < n) {
+		bool frag = dp->tx_frag[start];
+
+		for (end = start + 1; end < n && dp->tx_frag[end] == frag; end++)
+			;
+		if (frag) {
+			pathmtu_fragment(dp->udp_fd, true);
+			dp->d->pmtu.counters.tx_fragment_runs++;
+		}
+		send_run(dp, start, end);
+		if (frag)
+			pathmtu_fragment(dp->udp_fd, false);
+		start = end;
 	}
 }
 
@@ -129,6 +150,7 @@ static void on_tun_readable(uv_poll_t *h, int status, int events)
 				 DP_SLOT - MESSAGE_DATA_HEADER_LEN - NOISE_AUTHTAG_LEN -
 					 MESSAGE_PADDING_MULTIPLE);
 		const struct sockaddr_in6 *to;
+		enum device_tx tx;
 		size_t out_len;
 
 		if (r < 0)
@@ -138,8 +160,19 @@ static void on_tun_readable(uv_poll_t *h, int status, int events)
 			dp->counters.tun_rx_oversize++;
 			continue;
 		}
-		if (device_encrypt(dev, slot, (size_t)r, &out_len, &to) != DEVICE_TX_SEND)
+		if (dns_intercept(dp->d->dns, slot + MESSAGE_DATA_HEADER_LEN, (size_t)r))
+			continue; /* to or from the resolver (dns/dns.h) */
+		if (!filter_out(dp->d, slot + MESSAGE_DATA_HEADER_LEN, (size_t)r))
+			continue; /* the firewall said no */
+		tx = device_encrypt(dev, slot, (size_t)r, &out_len, &to);
+		if (tx == DEVICE_TX_TOO_BIG) {
+			/* out_len is the MTU to report (daemon/pmtu.h) */
+			pathmtu_too_big(dp->d, slot + MESSAGE_DATA_HEADER_LEN, (size_t)r, out_len);
 			continue;
+		}
+		if (tx != DEVICE_TX_SEND && tx != DEVICE_TX_SEND_FRAG)
+			continue;
+		dp->tx_frag[n] = tx == DEVICE_TX_SEND_FRAG;
 		dp->tx_iov[n].iov_len = out_len;
 		dp->tx_addr[n] = *to;
 		n++;
@@ -156,6 +189,8 @@ static void on_udp_readable(uv_poll_t *h, int status, int events)
 
 	if (status < 0)
 		return;
+	if (events & UV_PRIORITIZED)
+		pathmtu_read_errors(dp->d); /* ICMP errors (daemon/pmtu.h) */
 	for (int i = 0; i < DP_BATCH; i++) {
 		dp->rx_iov[i].iov_base = dp->rx_buf + (size_t)i * DP_SLOT;
 		dp->rx_iov[i].iov_len = DP_SLOT;
@@ -183,6 +218,8 @@ static void on_udp_readable(uv_poll_t *h, int status, int events)
 		if (device_receive(dev, &dp->rx_addr[i], buf, m->msg_len, &ip_len) !=
 		    DEVICE_RX_DELIVER)
 			continue;
+		if (!filter_in(dp->d, buf + MESSAGE_DATA_HEADER_LEN, ip_len))
+			continue; /* the firewall said no */
 		if (dp->tun_fd < 0 || write(dp->tun_fd, buf + MESSAGE_DATA_HEADER_LEN, ip_len) < 0)
 			dp->counters.tun_tx_errors++;
 		else
@@ -206,7 +243,8 @@ int dataplane_start(struct dataplane *dp)
 	r = uv_poll_start(&dp->tun_poll, UV_READABLE, on_tun_readable);
 	if (r < 0)
 		return r;
-	return uv_poll_start(&dp->udp_poll, UV_READABLE, on_udp_readable);
+	/* UV_PRIORITIZED: the error queue (daemon/pmtu.h). */
+	return uv_poll_start(&dp->udp_poll, UV_READABLE | UV_PRIORITIZED, on_udp_readable);
 }
 
 static void on_tun_closed(uv_handle_t *h)

@@ -39,6 +39,7 @@ struct dataplane {
 	struct mmsghdr rx_msgs[DP_BATCH], tx_msgs[DP_BATCH];
 	struct iovec rx_iov[DP_BATCH], tx_iov[DP_BATCH];
 	struct sockaddr_in6 rx_addr[DP_BATCH], tx_addr[DP_BATCH];
+	bool tx_frag[DP_BATCH]; /* may fragment (path MTU, daemon/pmtu.h) */
 	struct dataplane_counters counters;
 };
 

@@ -145,6 +145,7 @@ void gossip_send_all(struct membership *m, const struct network *n, const uint8_
 			break;
 		gossip_send_to(m, x25519, m->tx, len);
 	}
+	dns_gossip_send_all(D(m)->dns, n, x25519); /* service names (dns/gossip.c) */
 }
 
 void membership_announce(struct membership *m)
@@ -244,6 +245,7 @@ static void take_digests(struct membership *m, const uint8_t *from)
 		if (!n || !is_active_member(m, n, from))
 			continue;
 		network_digest(n, mine);
+		dns_gossip_digest(D(m)->dns, n, mine);
 		if (memcmp(mine, g->digests[i].digest, sizeof(mine)) == 0)
 			continue;
 		gossip_send_all(m, n, from);
@@ -319,6 +321,9 @@ static void take(struct membership *m, const uint8_t *from)
 		break;
 	case GOSSIP_PULL:
 		gossip_send_all(m, n, from);
+		break;
+	case GOSSIP_SERVICES:
+		dns_gossip_take(D(m)->dns, n, g, from);
 		break;
 	case GOSSIP_HOSTNAME:
 	case GOSSIP_LEAVE:
@@ -398,6 +403,7 @@ void gossip_round(struct membership *m)
 			continue;
 		memcpy(dg.network_pk, n->pk, NETWORK_KEY_LEN);
 		network_digest(n, dg.digest);
+		dns_gossip_digest(D(m)->dns, n, dg.digest);
 		len = gossip_build_digest(&dg, 1, m->tx, sizeof(m->tx));
 		spread(m, n, m->tx, len, NULL, 1);
 	}

@@ -7,6 +7,8 @@
 
 #include "common/log.h"
 #include "daemon/mantad.h"
+#include "daemon/privdrop.h"
+#include "daemon/supervisor.h"
 
 #define DEFAULT_SOCKET "/run/manta/manta.sock"
 
@@ -14,14 +16,18 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: mantad [--config FILE] [--state-dir DIR] [--socket PATH]\n"
-		"              [--foreground] [--log-level LEVEL]\n"
+		"              [--user USER] [--foreground] [--log-level LEVEL]\n"
 		"\n"
-		"  --config FILE     INI configuration (see README.md); default: none\n"
+		"  --config FILE     INI configuration (manta.conf(5)); default: none\n"
 		"  --state-dir DIR   node key and state (default /var/lib/manta)\n"
 		"  --socket PATH     control socket (default %s)\n"
+		"  --user USER       started as root: run as USER, keeping only the\n"
+		"                    network capabilities (CAP_NET_ADMIN, CAP_NET_RAW)\n"
 		"  --foreground      log to standard error instead of syslog\n"
 		"  --log-level L     debug, info, warn or error (default: from the config)\n"
-		"  --version         print the version\n",
+		"  --version         print the version\n"
+		"\n"
+		"SIGHUP re-reads the configuration, SIGTERM stops. See mantad(8).\n",
 		DEFAULT_SOCKET);
 }
 
@@ -37,6 +43,7 @@ static int parse_args(int argc, char **argv, struct mantad *d, struct options *o
 		{ "config", required_argument, NULL, 'c' },
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "socket", required_argument, NULL, 'S' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "version", no_argument, NULL, 'V' },
@@ -45,7 +52,7 @@ static int parse_args(int argc, char **argv, struct mantad *d, struct options *o
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "c:s:S:fl:Vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:s:S:u:fl:Vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			d->config_path = optarg;
@@ -55,6 +62,9 @@ static int parse_args(int argc, char **argv, struct mantad *d, struct options *o
 			break;
 		case 'S':
 			d->socket_path = optarg;
+			break;
+		case 'u':
+			d->user = optarg;
 			break;
 		case 'f':
 			o->foreground = true;
@@ -102,12 +112,19 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_init("mantad", !o.foreground, level);
+	supervisor_init(&d.svc);
 
+	/* Everything is open once mantad_start returns (as --user's user, if
+	 * given): the capabilities needed only for that go before READY=1. */
 	r = mantad_start(&d);
+	if (r == 0)
+		r = privdrop_finish();
 	if (r == 0 && !o.log_level)
 		log_init("mantad", !o.foreground, d.cfg.log_level);
-	if (r == 0)
+	if (r == 0) {
+		supervisor_ready(&d);
 		uv_run(&d.loop, UV_RUN_DEFAULT);
+	}
 	mantad_stop(&d);
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 	mantad_cleanup(&d);

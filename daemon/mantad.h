@@ -12,10 +12,15 @@
 #include <jansson.h>
 #include <uv.h>
 
+#include "daemon/api_http.h"
 #include "daemon/config.h"
 #include "daemon/control.h"
 #include "daemon/dataplane.h"
+#include "daemon/filter.h"
 #include "daemon/membership.h"
+#include "daemon/pmtu.h"
+#include "daemon/supervisor.h"
+#include "dns/dns.h"
 #include "mesh/device.h"
 #include "mesh/identity.h"
 #include "tun/tun.h"
@@ -25,17 +30,23 @@ struct mantad {
 	const char *config_path; /* NULL: defaults, no static peers */
 	const char *state_dir_override;
 	const char *socket_path;
+	const char *user; /* --user: run as this user (privdrop.h) */
 	struct config cfg;
 	struct identity *id;
 	struct device dev;
 	bool dev_ready;
 	struct dataplane dp;
+	struct pathmtu pmtu; /* ICMP errors in and out, status (daemon/pmtu.h) */
 	struct control ctl;
+	struct api_http api; /* the REST API (api_http.h) */
 	struct membership mem;
+	struct filter fw; /* the firewall (filter.h) */
+	struct dns *dns; /* Magic DNS (dns/dns.h); NULL until started */
 	char ifname[IFNAMSIZ];
 	struct tun_route_mode route_mode;
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_timer_t tick;
+	struct supervisor svc; /* sd_notify state (supervisor.h) */
 	bool stopping;
 	bool down; /* `manta down`: no TUN, sessions kept */
 	uint64_t started_at; /* unix seconds */

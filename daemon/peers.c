@@ -157,6 +157,7 @@ int peers_sync(struct mantad *d, const struct config *cfg)
 	struct peer *p, *next;
 	int r;
 
+	dns_zone_changed(d->dns); /* member lists changed: cached answers go */
 	for (p = d->dev.peers.head; p; p = next) {
 		next = p->list_next;
 		if (!wanted(d, cfg, p->public_key)) {
@@ -203,5 +204,6 @@ int peers_sync(struct mantad *d, const struct config *cfg)
 			member_endpoint(d, p);
 		}
 	}
+	filter_refresh(d, cfg);
 	return 0;
 }

@@ -47,13 +47,16 @@ static json_t *peer_json(const struct peer *p)
 			json_integer((json_int_t)(p->last_handshake_realtime / NSEC_PER_SEC)) :
 			json_null();
 
-	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:I,s:I,s:I,s:i,s:b}", "public_key",
-			 key_string(p->public_key), "ipv6", address_string(AF_INET6, p->v6), "ipv4",
-			 address_string(AF_INET, p->v4), "endpoint", endpoint_string(p),
-			 "last_handshake", last, "rx_bytes", (json_int_t)p->rx_bytes, "tx_bytes",
-			 (json_int_t)p->tx_bytes, "handshakes", (json_int_t)p->handshakes,
-			 "persistent_keepalive", p->persistent_keepalive, "session",
-			 p->current != NULL);
+	json_t *o = json_pack("{s:o,s:o,s:o,s:o,s:o,s:I,s:I,s:I,s:i,s:b}", "public_key",
+			      key_string(p->public_key), "ipv6", address_string(AF_INET6, p->v6),
+			      "ipv4", address_string(AF_INET, p->v4), "endpoint",
+			      endpoint_string(p), "last_handshake", last, "rx_bytes",
+			      (json_int_t)p->rx_bytes, "tx_bytes", (json_int_t)p->tx_bytes,
+			      "handshakes", (json_int_t)p->handshakes, "persistent_keepalive",
+			      p->persistent_keepalive, "session", p->current != NULL);
+
+	pathmtu_peer_status(p, o); /* path_mtu, max_inner, probe_state, ... */
+	return o;
 }
 
 #define COUNTER(obj, st, name) json_object_set_new(obj, #name, json_integer((json_int_t)(st)->name))
@@ -85,6 +88,7 @@ static json_t *counters_json(const struct mantad *d)
 	COUNTER(o, k, udp_tx_errors);
 	COUNTER(o, k, tun_tx_errors);
 	COUNTER(o, k, tun_rx_oversize);
+	pathmtu_counters_status(d, o); /* ptb_sent, icmp_errors, ... */
 	return o;
 }
 
@@ -104,6 +108,9 @@ json_t *status_object(struct mantad *d)
 	if (st) {
 		json_object_set_new(st, "state", json_string(d->down ? "down" : "up"));
 		membership_status(&d->mem, st);
+		filter_status(&d->fw, st);
+		if (d->dns)
+			dns_status(d->dns, st);
 	}
 	return st;
 }

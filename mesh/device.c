@@ -18,6 +18,8 @@ void device_timers_default(struct device_timers *t)
 	t->rekey_timeout = REKEY_TIMEOUT_NS;
 	t->keepalive_timeout = KEEPALIVE_TIMEOUT_NS;
 	t->rekey_attempt_time = REKEY_ATTEMPT_TIME_NS;
+	t->pmtu_probe_timeout = PMTU_PROBE_TIMEOUT_NS;
+	t->pmtu_raise_interval = PMTU_RAISE_INTERVAL_NS;
 }
 
 void device_init(struct device *dev, const uint8_t private_key[NOISE_PUBLIC_KEY_LEN],
@@ -70,6 +72,7 @@ int device_peer_add(struct device *dev, const uint8_t pk[NOISE_PUBLIC_KEY_LEN], 
 	p->handshake_entry.peer = p;
 	p->handshake_entry.object = &p->handshake;
 	cookie_init(&p->cookie, pk);
+	pmtu_init(p);
 	inet_ntop(AF_INET6, p->v6, v6, sizeof(v6));
 	snprintf(p->name, sizeof(p->name), "%s", v6);
 	peer_table_link(&dev->peers, p);
@@ -149,5 +152,6 @@ void device_tick(struct device *dev)
 	for (struct peer *p = dev->peers.head; p; p = next) {
 		next = p->list_next;
 		timers_tick_peer(p);
+		pmtu_tick(p);
 	}
 }

@@ -30,6 +30,9 @@ struct device_timers {
 	uint64_t rekey_timeout;
 	uint64_t keepalive_timeout;
 	uint64_t rekey_attempt_time;
+	/* Path MTU (mesh/pmtu.c); 0 means the default. */
+	uint64_t pmtu_probe_timeout;
+	uint64_t pmtu_raise_interval;
 };
 
 enum device_under_load { DEVICE_LOAD_AUTO, DEVICE_LOAD_ALWAYS, DEVICE_LOAD_NEVER };
@@ -55,6 +58,9 @@ struct device_counters {
 struct device_ops {
 	/* Send one datagram at once (handshakes, cookies, keepalives). */
 	void (*send)(void *ctx, const struct sockaddr_in6 *to, const uint8_t *buf, size_t len);
+	/* Path MTU (mesh/pmtu.c): the MTU of the local interface that reaches
+	 * `to', or 0 if unknown. Optional. */
+	unsigned (*link_mtu)(void *ctx, const struct sockaddr_in6 *to);
 };
 
 struct device {
@@ -70,6 +76,7 @@ struct device {
 	void *ops_ctx;
 	uint64_t now; /* monotonic ns, set by the caller before each batch */
 	struct device_counters counters;
+	bool pmtu_probing; /* send path MTU probes (mesh/pmtu.c); the daemon sets it */
 	uint8_t scratch[MESSAGE_MAX_DATAGRAM + MESSAGE_PADDING_MULTIPLE];
 };
 
@@ -77,6 +84,12 @@ enum device_tx {
 	DEVICE_TX_SEND, /* buf holds a datagram for *to */
 	DEVICE_TX_STAGED, /* kept until a session exists */
 	DEVICE_TX_DROP,
+	/* Path MTU (mesh/pmtu.c): as SEND, but the packet is larger than the
+	 * peer's path and may go out only if the outer datagram may fragment. */
+	DEVICE_TX_SEND_FRAG,
+	/* Too big for the peer's path (IPv4 with DF, or IPv6): dropped, and
+	 * *out_len is the largest inner packet that fits, for an ICMP error. */
+	DEVICE_TX_TOO_BIG,
 };
 
 enum device_rx {

@@ -41,6 +41,7 @@ static const char *type_name(enum gossip_type t)
 		[GOSSIP_ANNOUNCE] = "ANNOUNCE", [GOSSIP_PULL] = "PULL",
 		[GOSSIP_HOSTNAME] = "HOSTNAME", [GOSSIP_LEAVE] = "LEAVE",
 		[GOSSIP_PING] = "PING",		[GOSSIP_PONG] = "PONG",
+		[GOSSIP_SERVICES] = "SERVICES",
 	};
 
 	return (size_t)t < ARRAY_SIZE(names) && names[t] ? names[t] : "unknown";
@@ -91,6 +92,14 @@ static void parse_item(const uint8_t *item, size_t len, struct gossip_msg *m)
 			m->rejected++;
 		else
 			m->nrecords++;
+	} else if (m->type == GOSSIP_SERVICES) {
+		struct service_set *s = &m->services[m->nservices];
+
+		if (service_set_decode(item, len, s, NULL, 0) < 0 ||
+		    memcmp(s->network_pk, m->network_pk, NETWORK_KEY_LEN) != 0)
+			m->rejected++;
+		else
+			m->nservices++;
 	} else {
 		if (announce_decode(item, len, &m->announces[m->nannounces], NULL, 0) < 0)
 			m->rejected++;
@@ -165,6 +174,7 @@ static int parse_body(const uint8_t *body, size_t len, struct gossip_msg *m, cha
 		return parse_digest(body, len, m, err, errlen);
 	case GOSSIP_RECORDS:
 	case GOSSIP_ANNOUNCE:
+	case GOSSIP_SERVICES:
 		return parse_items(body, len, m, err, errlen);
 	case GOSSIP_PULL:
 	case GOSSIP_LEAVE:
@@ -191,7 +201,7 @@ int gossip_parse(const uint8_t *buf, size_t len, struct gossip_msg *m, char *err
 	/* Only the scalars: the arrays are read up to their counts. */
 	m->type = 0;
 	memset(m->network_pk, 0, sizeof(m->network_pk));
-	m->ndigests = m->nrecords = m->nannounces = m->rejected = 0;
+	m->ndigests = m->nrecords = m->nannounces = m->nservices = m->rejected = 0;
 	m->hostname[0] = '\0';
 	m->ping_id = 0;
 
@@ -205,12 +215,12 @@ int gossip_parse(const uint8_t *buf, size_t len, struct gossip_msg *m, char *err
 	if (buf[2] != GOSSIP_VERSION)
 		return fail(err, errlen, -EBADMSG, "gossip version %u is not %d", buf[2],
 			    GOSSIP_VERSION);
-	if (buf[3] < GOSSIP_DIGEST || buf[3] > GOSSIP_PONG)
+	if (buf[3] < GOSSIP_DIGEST || buf[3] > GOSSIP_SERVICES)
 		return fail(err, errlen, -EBADMSG, "gossip type %u is unknown", buf[3]);
 	m->type = (enum gossip_type)buf[3];
 	ret = parse_body(buf + GOSSIP_HEADER, len - GOSSIP_HEADER, m, err, errlen);
 	if (ret < 0) {
-		m->ndigests = m->nrecords = m->nannounces = m->rejected = 0;
+		m->ndigests = m->nrecords = m->nannounces = m->nservices = m->rejected = 0;
 		m->hostname[0] = '\0';
 	}
 	return ret;
@@ -296,6 +306,7 @@ struct items {
 	enum gossip_type type;
 	const struct member_record *records;
 	const struct announce *announces;
+	const struct service_set *services;
 	size_t n;
 };
 
@@ -303,6 +314,8 @@ static size_t encode_item(const struct items *it, size_t i, uint8_t *out, size_t
 {
 	if (it->type == GOSSIP_RECORDS)
 		return member_record_encode(&it->records[i], out, cap);
+	if (it->type == GOSSIP_SERVICES)
+		return service_set_encode(&it->services[i], out, cap);
 	return announce_encode(&it->announces[i], out, cap);
 }
 
@@ -316,7 +329,7 @@ static size_t encode_item(const struct items *it, size_t i, uint8_t *out, size_t
 static size_t build_items(const uint8_t network_pk[NETWORK_KEY_LEN], const struct items *it,
 			  size_t *first, uint8_t *out, size_t cap)
 {
-	uint8_t tmp[MAX(MEMBER_RECORD_MAX, ANNOUNCE_MAX)];
+	uint8_t tmp[MAX(MAX(MEMBER_RECORD_MAX, ANNOUNCE_MAX), SERVICE_MAX)];
 	size_t off = ITEMS_HEADER, count = 0;
 
 	cap = MIN(cap, (size_t)GOSSIP_MAX);
@@ -355,6 +368,14 @@ size_t gossip_build_announces(const uint8_t network_pk[NETWORK_KEY_LEN], const s
 			      size_t n, size_t *first, uint8_t *out, size_t cap)
 {
 	const struct items it = { .type = GOSSIP_ANNOUNCE, .announces = a, .n = n };
+
+	return build_items(network_pk, &it, first, out, cap);
+}
+
+size_t gossip_build_services(const uint8_t network_pk[NETWORK_KEY_LEN], const struct service_set *s,
+			     size_t n, size_t *first, uint8_t *out, size_t cap)
+{
+	const struct items it = { .type = GOSSIP_SERVICES, .services = s, .n = n };
 
 	return build_items(network_pk, &it, first, out, cap);
 }

@@ -14,6 +14,7 @@
  *   LEAVE    network_pk[32]                 member tells owner it left
  *   PING     id u64                          `manta ping`: answered by PONG
  *   PONG     id u64                          the same id back
+ *   SERVICES network_pk[32] | n u8 | n × (len u16 | service set)   (mesh/service.h)
  * Lengths little-endian. A datagram is at most GOSSIP_MAX bytes, which fits
  * the tunnel's MTU of 1280 (less IPv6 and UDP headers).
  */
@@ -27,6 +28,7 @@
 #include "mesh/announce.h"
 #include "mesh/member.h"
 #include "mesh/network.h"
+#include "mesh/service.h"
 
 #define GOSSIP_PORT 51821
 #define GOSSIP_MAX 1232
@@ -42,6 +44,7 @@ enum gossip_type {
 	GOSSIP_LEAVE = 6,
 	GOSSIP_PING = 7,
 	GOSSIP_PONG = 8,
+	GOSSIP_SERVICES = 9,
 };
 
 struct gossip_digest {
@@ -60,6 +63,8 @@ struct gossip_msg {
 	size_t nrecords;
 	struct announce announces[GOSSIP_MAX_ITEMS];
 	size_t nannounces;
+	struct service_set services[GOSSIP_MAX_ITEMS];
+	size_t nservices;
 	size_t rejected; /* items that did not parse or verify */
 	char hostname[HOSTNAME_MAX + 1];
 	uint64_t ping_id;
@@ -85,5 +90,7 @@ size_t gossip_build_records(const uint8_t network_pk[NETWORK_KEY_LEN],
 			    uint8_t *out, size_t cap);
 size_t gossip_build_announces(const uint8_t network_pk[NETWORK_KEY_LEN], const struct announce *a,
 			      size_t n, size_t *first, uint8_t *out, size_t cap);
+size_t gossip_build_services(const uint8_t network_pk[NETWORK_KEY_LEN], const struct service_set *s,
+			     size_t n, size_t *first, uint8_t *out, size_t cap);
 
 #endif

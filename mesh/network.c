@@ -398,6 +398,12 @@ static int admit(struct network *n, const uint8_t x25519[32], const uint8_t ed25
 		return ret;
 	out->flags = flags;
 	snprintf(out->hostname, sizeof(out->hostname), "%s", hostname);
+	/* A rename keeps the member's tags; a member admitted again after a
+	 * revocation starts without. */
+	if (old && !(old->flags & MEMBER_FLAG_REVOKED)) {
+		out->ntags = old->ntags;
+		memcpy(out->tags, old->tags, sizeof(out->tags));
+	}
 	/* A member admitted again keeps its address unless it now clashes. */
 	if (old)
 		wanted = old->v4_index;
@@ -494,6 +500,79 @@ int network_revoke(struct network *n, const uint8_t x25519[32], uint64_t now_uni
 		ret = issue(n, &r, now_unix);
 		if (ret < 0)
 			return ret;
+	}
+	if (out)
+		*out = r;
+	return 0;
+}
+
+static int tag_order(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* The tags as a record keeps them: checked, sorted, without duplicates. */
+static int tags_normalize(const char *const *tags, size_t ntags, struct member_record *r, char *err,
+			  size_t errlen)
+{
+	char sorted[MEMBER_TAGS_MAX * 4][MEMBER_TAG_MAX + 1];
+	size_t kept = 0;
+
+	for (size_t i = 0; i < ntags; i++) {
+		if (!tag_valid(tags[i])) {
+			say(err, errlen,
+			    "invalid tag `%.80s': use 1 to %d of a-z, 0-9 and '-', "
+			    "not starting or ending with '-'",
+			    tags[i], MEMBER_TAG_MAX);
+			return -EINVAL;
+		}
+	}
+	if (ntags > ARRAY_SIZE(sorted)) {
+		say(err, errlen, "a member has at most %d tags", MEMBER_TAGS_MAX);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < ntags; i++)
+		snprintf(sorted[i], sizeof(sorted[i]), "%s", tags[i]);
+	qsort(sorted, ntags, sizeof(sorted[0]), tag_order);
+	for (size_t i = 0; i < ntags; i++) {
+		if (kept && strcmp(r->tags[kept - 1], sorted[i]) == 0)
+			continue;
+		if (kept == MEMBER_TAGS_MAX) {
+			say(err, errlen, "a member has at most %d tags", MEMBER_TAGS_MAX);
+			return -EINVAL;
+		}
+		memcpy(r->tags[kept++], sorted[i], sizeof(sorted[i]));
+	}
+	r->ntags = (uint8_t)kept;
+	return 0;
+}
+
+int network_set_tags(struct network *n, const uint8_t x25519[32], const char *const *tags,
+		     size_t ntags, uint64_t now_unix, struct member_record *out, char *err,
+		     size_t errlen)
+{
+	const struct member_record *m;
+	struct member_record r;
+	int ret;
+
+	if (!n->owner) {
+		say(err, errlen, "network `%s': only its owner sets tags", n->label);
+		return -EPERM;
+	}
+	m = network_member(n, x25519);
+	if (!m || (m->flags & MEMBER_FLAG_REVOKED)) {
+		say(err, errlen, "network `%s' has no such member", n->label);
+		return -ENOENT;
+	}
+	r = *m;
+	memset(r.tags, 0, sizeof(r.tags));
+	ret = tags_normalize(tags, ntags, &r, err, errlen);
+	if (ret < 0)
+		return ret;
+	ret = issue(n, &r, now_unix);
+	if (ret < 0) {
+		say(err, errlen, "cannot issue a record for `%s': %s", r.hostname, strerror(-ret));
+		return ret;
 	}
 	if (out)
 		*out = r;

@@ -94,6 +94,13 @@ int network_admit(struct network *n, const uint8_t x25519[32], const uint8_t ed2
 int network_revoke(struct network *n, const uint8_t x25519[32], uint64_t now_unix,
 		   struct member_record *out) WARN_UNUSED;
 
+/* Owner only: a record for a non-revoked member with exactly these tags
+ * (checked, sorted, duplicates dropped; none clears them), signed with a
+ * new version. -ENOENT unknown member, -EINVAL a bad tag (err quotes it). */
+int network_set_tags(struct network *n, const uint8_t x25519[32], const char *const *tags,
+		     size_t ntags, uint64_t now_unix, struct member_record *out, char *err,
+		     size_t errlen) WARN_UNUSED;
+
 /* Owner only: remember a new invite. */
 int network_invite_add(struct network *n, const uint8_t secret[INVITE_SECRET_LEN],
 		       uint64_t now_unix, uint64_t expires, bool reusable) WARN_UNUSED;

@@ -18,6 +18,7 @@
 #include "mesh/index.h"
 #include "mesh/messages.h"
 #include "mesh/noise.h"
+#include "mesh/pmtu.h"
 
 struct device;
 
@@ -72,6 +73,8 @@ struct peer {
 	uint64_t rx_bytes, tx_bytes;
 	uint64_t handshakes; /* completed */
 	uint64_t last_handshake_realtime; /* ns since the epoch, 0 = never */
+
+	struct pmtu pmtu; /* path MTU and its probes (pmtu.h) */
 };
 
 enum { PEER_BUCKETS = 256 };

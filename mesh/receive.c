@@ -219,6 +219,8 @@ static enum device_rx receive_data(struct device *dev, const struct sockaddr_in6
 	}
 	if (plain_len == 0)
 		return DEVICE_RX_DONE; /* keepalive */
+	if (pmtu_receive(p, plain, plain_len))
+		return DEVICE_RX_DONE; /* a path MTU probe or its ack (mesh/pmtu.c) */
 	timers_event_data_received(p);
 
 	*ip_len = inner_length(plain, plain_len, &isrc, &isrc_len);
@@ -230,6 +232,8 @@ static enum device_rx receive_data(struct device *dev, const struct sockaddr_in6
 		dev->counters.rx_bad_source++;
 		return DEVICE_RX_DONE;
 	}
+	if (p->pmtu.outer_fragments)
+		pmtu_clamp_mss(&p->pmtu, plain, *ip_len); /* mesh/pmtu.c */
 	return DEVICE_RX_DELIVER;
 }
 

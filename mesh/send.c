@@ -171,6 +171,16 @@ void send_staged_packets(struct peer *p)
 		send_keep_key_fresh(p);
 }
 
+bool send_control_packet(struct peer *p, size_t ip_len)
+{
+	struct device *dev = p->dev;
+
+	if (!send_keypair_usable(p, p->current) || !p->has_endpoint)
+		return false;
+	send_to_peer(p, dev->scratch, seal(p->current, dev->scratch, ip_len));
+	return true;
+}
+
 void send_keepalive(struct peer *p)
 {
 	struct device *dev = p->dev;
@@ -190,9 +200,28 @@ void send_keepalive(struct peer *p)
 	send_keep_key_fresh(p);
 }
 
+/* An inner packet larger than the peer's path allows (mesh/pmtu.c). IPv4
+ * with DF, and IPv6, are refused: the caller answers with an ICMP error
+ * naming *mtu. IPv4 without DF may fragment, and so may IPv6 on a path too
+ * small for the 1280 bytes every IPv6 link must carry (RFC 8200, 5). */
+static enum device_tx too_big(struct peer *p, const uint8_t *ip, size_t *mtu)
+{
+	struct pmtu *pm = &p->pmtu;
+
+	if (ip[0] >> 4 == 4 ? !(ip[6] & 0x40) : pm->outer_fragments) {
+		pm->tx_fragmented++;
+		return DEVICE_TX_SEND_FRAG;
+	}
+	pm->tx_too_big++;
+	*mtu = pm->max_inner;
+	return DEVICE_TX_TOO_BIG;
+}
+
 enum device_tx device_encrypt(struct device *dev, uint8_t *buf, size_t ip_len, size_t *out_len,
 			      const struct sockaddr_in6 **to)
 {
+	enum device_tx verdict = DEVICE_TX_SEND;
+
 	struct peer *p = device_peer_for_destination(dev, buf + MESSAGE_DATA_HEADER_LEN, ip_len);
 
 	if (!p) {
@@ -211,10 +240,17 @@ enum device_tx device_encrypt(struct device *dev, uint8_t *buf, size_t ip_len, s
 		send_staged_packets(p);
 		return DEVICE_TX_STAGED;
 	}
+	if (ip_len > p->pmtu.max_inner) {
+		verdict = too_big(p, buf + MESSAGE_DATA_HEADER_LEN, out_len);
+		if (verdict == DEVICE_TX_TOO_BIG)
+			return verdict;
+	}
+	if (p->pmtu.outer_fragments)
+		pmtu_clamp_mss(&p->pmtu, buf + MESSAGE_DATA_HEADER_LEN, ip_len);
 	*out_len = seal(p->current, buf, ip_len);
 	*to = &p->endpoint;
 	p->tx_bytes += *out_len;
 	sent_data(p, ip_len);
 	send_keep_key_fresh(p);
-	return DEVICE_TX_SEND;
+	return verdict;
 }

@@ -143,6 +143,7 @@ static void expired_new_handshake(struct peer *p)
 					p->dev->timers.rekey_timeout) /
 				       1000000));
 	send_queued_handshake_initiation(p, false);
+	pmtu_event_quiet(p); /* maybe the path shrank under big packets */
 }
 
 static void expired_zero_key_material(struct peer *p)

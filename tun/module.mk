@@ -1,2 +1,3 @@
-# Platform code is chosen here, never with #ifdef in the sources.
-LIB_SRCS += $(wildcard tun/*_linux.c) $(filter-out $(wildcard tun/*_linux.c tun/*_darwin.c),$(wildcard tun/*.c))
+# Platform code (*_linux.c, *_darwin.c) is chosen by the Makefile's PLATFORM,
+# never with #ifdef in the sources.
+LIB_SRCS += $(wildcard tun/*.c)

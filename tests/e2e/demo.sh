@@ -5,7 +5,10 @@
 # nodes with no static peers: alice creates `home', bob and carol join by
 # invite, everyone pings everyone, the owner goes away and bob and carol
 # still talk; dave joins `work', made by bob, and reaches neither alice nor
-# carol. Cleans up after itself.
+# carol. Part 3, Magic DNS: bob pings alice.home.pi, carol looks up
+# bob.home.pi and fetches a page from a tiny HTTP server on bob's service
+# name api.bob.home.pi. Part 4, the firewall: alice serves TCP 8080 and
+# allows only bob: bob connects, carol does not. Cleans up after itself.
 #
 #               ┌─────────────── r ("internet") ───────────────┐
 #               │ to-a 10.0.1.1   to-b 10.0.2.1   to-c 10.0.3.1 │
@@ -145,6 +148,50 @@ wait_for 15 reaches D "${V6[B]}" 2>/dev/null || true
 check "dave (work) -> bob (home and work)" reaches D "${V6[B]}"
 check "dave (work) -> alice (home only): blocked" blocked D "${V6[A]}"
 check "dave (work) -> carol (home only): blocked" blocked D "${V6[C]}"
+
+# --- part 3: Magic DNS --------------------------------------------------------
+echo
+pretty demo "part 3: Magic DNS: names from the member lists, a service name"
+echo "  (each host's resolv.conf is its own /etc/netns/NAME/resolv.conf; mantad"
+echo "   points it at 100.100.100.53 and gives it back when it stops)"
+echo "  \$ ping -c1 alice.home.pi                       (on b)"
+n b ping -c1 -W2 alice.home.pi 2>&1 | sed -n '1,2s/^/    /p'
+echo "  \$ getent hosts bob.home.pi                     (on c)"
+n c getent ahosts bob.home.pi | awk '$2 == "STREAM" { print "    " $1 "  bob.home.pi" }'
+echo "  \$ manta dns add api --network home              (on b)"
+mc B dns add api --network home | sed 's/^/    /'
+mc B firewall add in allow -p tcp -P 8080 >/dev/null
+mkdir -p "$TMP/www"
+echo "hello from bob's api" >"$TMP/www/index.html"
+n b python3 -m http.server 8080 --bind :: --directory "$TMP/www" >/dev/null 2>&1 &
+BGPIDS+=("$!")
+wait_for 10 eval '[[ -n $(n c curl -s -m 2 http://api.bob.home.pi:8080/) ]]' 2>/dev/null || true
+echo "  \$ curl http://api.bob.home.pi:8080/             (on c)"
+n c curl -s -m 2 http://api.bob.home.pi:8080/ | sed 's/^/    /'
+check "ping alice.home.pi (from bob)" n b ping -c1 -W2 alice.home.pi
+check "getent hosts bob.home.pi (from carol)" n c getent hosts bob.home.pi
+check "curl http://api.bob.home.pi:8080/ (from carol)" \
+	eval '[[ $(n c curl -s -m 2 http://api.bob.home.pi:8080/) == "hello from bob'"'"'s api" ]]'
+check "carol's resolv.conf names 100.100.100.53" grep -q '^nameserver 100.100.100.53' \
+	"/etc/netns/${NS[c]}/resolv.conf"
+
+# --- part 4: the firewall ------------------------------------------------------
+echo
+pretty demo "part 4: the firewall: alice serves TCP 8080 to bob, not to carol"
+n a "$TOOLS/tcp_probe.py" serve 8080 >"$TMP/serve-8080.log" 2>&1 &
+BGPIDS+=("$!")
+wait_for 5 grep -q listening "$TMP/serve-8080.log"
+tcp_try() { n "${HOSTOF[$1]}" "$TOOLS/tcp_probe.py" connect "$2" 8080 2; }
+echo "  \$ manta firewall add in allow -p tcp -P 8080 --peer bob   (on a)"
+mc A firewall add in allow -p tcp -P 8080 --peer bob | sed 's/^/    /'
+echo "  \$ manta firewall list                                     (on a)"
+mc A firewall list | sed 's/^/    /'
+wait_for 10 tcp_try B "${V6[A]}" 2>/dev/null || true
+echo "  bob -> alice:8080:   $(tcp_try B "${V6[A]}" || true)"
+echo "  carol -> alice:8080: $(tcp_try C "${V6[A]}" || true)"
+check "bob -> alice tcp 8080: allowed, connects" tcp_try B "${V6[A]}"
+check "carol -> alice tcp 8080: denied, fails" eval '! tcp_try C '"${V6[A]}"
+check "carol can still ping alice (the default ICMP rule)" reaches C "${V6[A]}"
 echo
 echo "  \$ manta status                                (on b)"
 mc B status | sed 's/^/    /'
@@ -152,7 +199,9 @@ echo
 for x in A B C D; do
 	stop_mantad "$x" >/dev/null
 done
+check "carol's resolv.conf is back as it was" eval \
+	"! grep -q '^nameserver 100.100.100.53' /etc/netns/${NS[c]}/resolv.conf"
 if ((failures)); then
-	fail "$failures network checks failed"
+	fail "$failures network or DNS checks failed"
 fi
-pretty demo "networks: invite, join, owner offline and isolation all as expected"
+pretty demo "networks: invite, join, owner offline, isolation and Magic DNS all as expected"

@@ -13,6 +13,7 @@
 #   wait_for SECONDS CMD...    poll CMD every 0.1 s until it succeeds
 #   topo_internet HOST...      hosts joined through an "internet" router r
 #   topo_pair A B              two hosts on one veth pair
+#   topo_narrow A B / narrow MTU  A - r1 - r2 - B, the r1-r2 link's MTU settable
 #   mantad_key NAME HOST       node key in NAME's state dir; PUB/V6/V4[NAME]
 #   mantad_config NAME PEER... write CONF[NAME] (PEER, PEER:6, PEER:none)
 #   start_mantad HOST NAME CONF / stop_mantad NAME
@@ -150,6 +151,12 @@ new_host() {
 	ip netns add "$ns"
 	NS[$name]=$ns
 	NSLIST+=("$ns")
+	# A private resolv.conf (ip netns exec bind-mounts it over
+	# /etc/resolv.conf): mantad's Magic DNS rewrites the one it sees, and
+	# that must never be the host's.
+	mkdir -p "/etc/netns/$ns"
+	printf '# %s: resolv.conf of the test host %s\nnameserver 127.0.0.1\n' "$SCENARIO" "$name" \
+		>"/etc/netns/$ns/resolv.conf"
 	ip -n "$ns" link set lo up
 	n "$name" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
 		net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0
@@ -200,6 +207,50 @@ topo_pair() {
 	UL4[$b]=10.0.0.2 UL6[$b]=$ULA:0::2
 	wait_for 5 n "$a" ping -c1 -W1 10.0.0.2
 	wait_for 5 n "$a" ping -6 -c1 -W1 "$ULA:0::2"
+}
+
+# topo_narrow A B: A and B behind two routers whose link between them is the
+# narrow one (path MTU tests); `narrow MTU' sets that link's MTU, both ends
+# (a veth silently drops what exceeds its receiving end's MTU):
+#
+#   A eth0 10.0.1.2 -- to-a r1 to-r2 10.0.9.1 == 10.0.9.2 to-r1 r2 to-b -- 10.0.2.2 eth0 B
+#      ULA:1::2                    ULA:9::1      ULA:9::2                   ULA:2::2
+topo_narrow() {
+	local a=$1 b=$2 h
+	for h in "$a" r1 r2 "$b"; do new_host "$h"; done
+	for h in r1 r2; do n "$h" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1; done
+	_narrow_link r1 to-a 1 "$a" eth0
+	_narrow_link r1 to-r2 9 r2 to-r1
+	_narrow_link r2 to-b 2 "$b" eth0
+	n "$a" ip route add default via 10.0.1.1
+	n "$a" ip -6 route add default via "$ULA:1::1"
+	n "$b" ip route add default via 10.0.2.1
+	n "$b" ip -6 route add default via "$ULA:2::1"
+	n r1 ip route add 10.0.2.0/24 via 10.0.9.2
+	n r1 ip -6 route add "$ULA:2::/64" via "$ULA:9::2"
+	n r2 ip route add 10.0.1.0/24 via 10.0.9.1
+	n r2 ip -6 route add "$ULA:1::/64" via "$ULA:9::1"
+	UL4[$a]=10.0.1.2 UL6[$a]=$ULA:1::2
+	UL4[$b]=10.0.2.2 UL6[$b]=$ULA:2::2
+	wait_for 5 n "$a" ping -c1 -W1 10.0.2.2
+	wait_for 5 n "$a" ping -6 -c1 -W1 "$ULA:2::2"
+}
+
+# _narrow_link HOST1 IF1 NET HOST2 IF2: a veth pair, .1 and ::1 on HOST1.
+_narrow_link() {
+	ip -n "${NS[$1]}" link add "$2" type veth peer name "$5" netns "${NS[$4]}"
+	ip -n "${NS[$1]}" addr add "10.0.$3.1/24" dev "$2"
+	ip -n "${NS[$1]}" addr add "$ULA:$3::1/64" dev "$2" nodad
+	ip -n "${NS[$4]}" addr add "10.0.$3.2/24" dev "$5"
+	ip -n "${NS[$4]}" addr add "$ULA:$3::2/64" dev "$5" nodad
+	ip -n "${NS[$1]}" link set "$2" up
+	ip -n "${NS[$4]}" link set "$5" up
+}
+
+narrow() {
+	n r1 ip link set to-r2 mtu "$1"
+	n r2 ip link set to-r1 mtu "$1"
+	say "narrow link MTU $1"
 }
 
 # endpoint NAME [4|6]: NAME's underlay address and port as a config writes it.
@@ -568,6 +619,7 @@ cleanup() {
 	wait 2>/dev/null
 	for ns in "${NSLIST[@]}"; do
 		ip netns del "$ns" 2>/dev/null
+		rm -rf "/etc/netns/$ns"
 	done
 	for ns in "${WGIFS[@]}"; do
 		rm -f "/var/run/wireguard/$ns.sock"

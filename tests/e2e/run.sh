@@ -39,6 +39,7 @@ sweep() {
 		# shellcheck disable=SC2046
 		kill -KILL $(ip netns pids "$ns" 2>/dev/null) 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
+		rm -rf "/etc/netns/$ns"
 	done
 	rm -rf /tmp/manta-e2e."$run".*
 }

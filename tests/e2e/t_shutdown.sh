@@ -117,11 +117,13 @@ bad_config endpoint_port 8 "\`10.0.2.2:99999'" "$node
 [peer]
 public_key = ${PUB[B]}
 endpoint = 10.0.2.2:99999"
-bad_config unknown_key 5 "\`colour'" "$node
-colour = blue"
-bad_config unknown_section 6 "[bogus]" "$node
+# An unknown key or section is only a warning (a newer config on an older
+# mantad, t_reload.sh), but one a typing mistake away from a known one is not.
+bad_config near_miss_key 5 "\`listen_prot'" "$node
+listen_prot = 51820"
+bad_config near_miss_section 6 "[peers]" "$node
 
-[bogus]
+[peers]
 x = 1"
 bad_config syntax 5 "\`this line has no equals sign'" "$node
 this line has no equals sign"

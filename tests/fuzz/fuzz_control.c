@@ -29,7 +29,7 @@ static void on_reply(void *ctx, json_t *reply)
 	replies++;
 }
 
-static const struct command_transport transport = { on_reply, NULL };
+static const struct command_transport transport = { on_reply, NULL, NULL };
 
 /* True if dispatching req with may_mutate false reaches no handler that
  * needs a daemon. */

@@ -43,8 +43,8 @@ static void on_progress(void *ctx, json_t *progress)
 	record(ctx, progress);
 }
 
-static const struct command_transport transport = { on_reply, on_progress };
-static const struct command_transport transport_no_progress = { on_reply, NULL };
+static const struct command_transport transport = { on_reply, on_progress, NULL };
+static const struct command_transport transport_no_progress = { on_reply, NULL, NULL };
 
 static void recorder_free(struct recorder *r)
 {
@@ -474,6 +474,36 @@ static void test_detach_then_answer(void **state)
 	command_call_detach(NULL);
 }
 
+/* The transport's dropped hook runs instead of reply for a call answered
+ * after its client left, and never for one whose reply was delivered. */
+static int drops;
+
+static void on_dropped(void *ctx)
+{
+	drops++;
+}
+
+static void test_dropped(void **state)
+{
+	static const struct command_transport with_drop = { on_reply, on_progress, on_dropped };
+	struct recorder r = { 0 };
+	json_t *req = json_loads("{\"command\":\"later\"}", 0, NULL);
+	struct command_call *call;
+
+	drops = 0;
+	call = commands_dispatch_with(test_find, NULL, req, false, &with_drop, &r);
+	command_reply(call, json_object());
+	assert_int_equal(r.replies, 1);
+	assert_int_equal(drops, 0);
+	call = commands_dispatch_with(test_find, NULL, req, false, &with_drop, &r);
+	command_call_detach(call);
+	command_reply(call, json_object());
+	assert_int_equal(r.replies, 1);
+	assert_int_equal(drops, 1);
+	json_decref(req);
+	recorder_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -489,6 +519,7 @@ int main(void)
 		cmocka_unit_test(test_async_with_progress),
 		cmocka_unit_test(test_progress_optional),
 		cmocka_unit_test(test_detach_then_answer),
+		cmocka_unit_test(test_dropped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

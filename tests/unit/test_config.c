@@ -35,6 +35,12 @@ static void assert_defaults(const struct config *c)
 	assert_int_equal(c->timers.keepalive_timeout, 10 * NSEC_PER_SEC);
 	assert_int_equal(c->timers.rekey_attempt_time, 90 * NSEC_PER_SEC);
 	assert_int_equal(c->timers.under_load, UNDER_LOAD_AUTO);
+	assert_true(c->api.enabled);
+	assert_false(c->api.allow_mutating);
+	assert_int_equal(c->api.port, 8642);
+	assert_int_equal(c->api.nlisten, 2);
+	assert_string_equal(c->api.listen[0], "127.0.0.1");
+	assert_string_equal(c->api.listen[1], "::1");
 }
 
 /* Parses text, which must fail with exactly the message want; the config
@@ -197,7 +203,8 @@ static void test_reparse(void **state)
 
 static void test_node_errors(void **state)
 {
-	expect_error("[node]\n\nlisen_port = 1\n", NAME ":3: unknown key `lisen_port' in [node]");
+	expect_error("[node]\n\nlisen_port = 1\n",
+		     NAME ":3: unknown key `lisen_port' in [node] (did you mean `listen_port'?)");
 	expect_error("\n[node]\n\nlisten_port = 70000\n",
 		     NAME ":4: listen_port must be 1-65535: `70000'");
 	expect_error("[node]\nlisten_port = 0\n", NAME ":2: listen_port must be 1-65535: `0'");
@@ -241,8 +248,8 @@ static void test_peer_errors(void **state)
 		     "\n\n\n\n"
 		     "endpoint = 192.0.2.2:2\n",
 		     NAME ":9: duplicate key `endpoint' in [peer]");
-	expect_error("[peer]\npublic_key = " K1 "\nkey = x\n",
-		     NAME ":3: unknown key `key' in [peer]");
+	expect_error("[peer]\npublic_key = " K1 "\nendpiont = x\n",
+		     NAME ":3: unknown key `endpiont' in [peer] (did you mean `endpoint'?)");
 	expect_error("[peer]\npublic_key = " K1 "\npersistent_keepalive = 65536\n",
 		     NAME ":3: persistent_keepalive must be 0-65535 seconds or off: `65536'");
 	expect_error("[peer]\npublic_key = " K1 "\npersistent_keepalive = on\n",
@@ -369,10 +376,12 @@ static void test_testing_values(void **state)
 
 static void test_structure_errors(void **state)
 {
-	expect_error("[node]\n\n\n\n\n\n\n\n\n\n\n[nodes]\n", NAME ":12: unknown section [nodes]");
-	expect_error("[Peer]\n", NAME ":1: unknown section [Peer]");
-	expect_error("[ peer ]\n", NAME ":1: unknown section [ peer ]");
-	expect_error("[nodes]\nlisten_port = x\n", NAME ":1: unknown section [nodes]");
+	expect_error("[node]\n\n\n\n\n\n\n\n\n\n\n[nodes]\n",
+		     NAME ":12: unknown section [nodes] (did you mean [node]?)");
+	expect_error("[Peer]\n", NAME ":1: unknown section [Peer] (did you mean [peer]?)");
+	expect_error("[ peer ]\n", NAME ":1: unknown section [ peer ] (did you mean [peer]?)");
+	expect_error("[nodes]\nlisten_port = x\n",
+		     NAME ":1: unknown section [nodes] (did you mean [node]?)");
 	expect_error("listen_port = 1\n", NAME ":1: key `listen_port' before any section header");
 	expect_error("[peer\n", NAME ":1: not a section header: `[peer'");
 	expect_error("[node] extra\n", NAME ":1: not a section header: `[node] extra'");
@@ -446,7 +455,7 @@ static void test_load(void **state)
 	write_tmp(path, "[node]\nport = 1\n", 16);
 	config_init(&c);
 	assert_false(config_load(path, &c, err, sizeof(err)));
-	snprintf(want, sizeof(want), "%s:2: unknown key `port' in [node]", path);
+	snprintf(want, sizeof(want), "%s:2: `port' belongs in [api], not in [node]", path);
 	assert_string_equal(err, want);
 	config_free(&c);
 	unlink(path);
@@ -516,6 +525,130 @@ static void test_resolve_numeric(void **state)
 	assert_string_equal(err, "not host:port or [IPv6]:port with a port of 1-65535");
 }
 
+/* [api]: every key, the list syntax, and each error. */
+static void test_api_values(void **state)
+{
+	struct config c;
+
+	expect_ok("[api]\nenabled = false\nport = 9000\nallow_mutating = true\n"
+		  "listen = 127.0.0.2,::1  192.0.2.1, fe80::1\n",
+		  &c);
+	assert_false(c.api.enabled);
+	assert_true(c.api.allow_mutating);
+	assert_int_equal(c.api.port, 9000);
+	assert_int_equal(c.api.nlisten, 4);
+	assert_string_equal(c.api.listen[0], "127.0.0.2");
+	assert_string_equal(c.api.listen[1], "::1");
+	assert_string_equal(c.api.listen[2], "192.0.2.1");
+	assert_string_equal(c.api.listen[3], "fe80::1");
+	config_free(&c);
+	expect_ok("[node]\nlisten_port = 1\n[api]\nlisten = ::1\n", &c);
+	assert_true(c.api.enabled);
+	assert_int_equal(c.api.nlisten, 1);
+	assert_string_equal(c.api.listen[0], "::1");
+	config_free(&c);
+}
+
+static void test_api_errors(void **state)
+{
+	expect_error("[api]\nenabled = yes\n", NAME ":2: enabled must be true or false: `yes'");
+	expect_error("[api]\nallow_mutating = 1\n",
+		     NAME ":2: allow_mutating must be true or false: `1'");
+	expect_error("[api]\nport = 0\n", NAME ":2: port must be 1-65535: `0'");
+	expect_error("[api]\nport = 65536\n", NAME ":2: port must be 1-65535: `65536'");
+	expect_error("[api]\nlisten = localhost\n",
+		     NAME ":2: listen: not an IPv4 or IPv6 address: `localhost'");
+	expect_error("[api]\nlisten = 127.0.0.1:8642\n",
+		     NAME ":2: listen: not an IPv4 or IPv6 address: `127.0.0.1:8642'");
+	expect_error("[api]\nlisten = [::1]\n",
+		     NAME ":2: listen: not an IPv4 or IPv6 address: `[::1]'");
+	expect_error("[api]\nlisten = , ,\n",
+		     NAME ":2: listen must name at least one address (or enabled = false)");
+	expect_error("[api]\nlisten = ::1 ::2 ::3 ::4 ::5\n",
+		     NAME ":2: listen: at most 4 addresses: `::1 ::2 ::3 ::4 ::5'");
+	expect_error("[api]\nlisten = 1111:2222:3333:4444:5555:6666:7777:8888:9999:aaaa\n",
+		     NAME ":2: listen: not an IP address: "
+			  "`1111:2222:3333:4444:5555:6666:7777:8888:9999:aaaa'");
+	expect_error("[api]\nport = 1\nport = 2\n", NAME ":3: duplicate key `port' in [api]");
+	expect_error("[api]\n[api]\n", NAME ":2: duplicate section [api] (the first is at line 1)");
+	expect_error("[api]\nprot = 1\n",
+		     NAME ":2: unknown key `prot' in [api] (did you mean `port'?)");
+}
+
+/* A newer file on an older mantad: unknown sections and keys are skipped,
+ * each with a "FILE:LINE:" warning, and the rest applies. */
+static void test_unknown_keys(void **state)
+{
+	struct config c;
+	static char text[1024];
+	size_t n = 0;
+
+	expect_ok("[node]\n" /* 1 */
+		  "listen_port = 1\n" /* 2 */
+		  "future_key = x\n" /* 3 */
+		  "\n" /* 4 */
+		  "[future]\n" /* 5 */
+		  "listen_port = y\n" /* 6: not ours */
+		  "[peer]\n" /* 7 */
+		  "public_key = " K1 "\n" /* 8 */
+		  "mtu = 1400\n", /* 9 */
+		  &c);
+	assert_int_equal(c.listen_port, 1);
+	assert_int_equal(c.npeers, 1);
+	assert_string_equal(c.warnings,
+			    NAME ":3: unknown key `future_key' in [node], ignored\n" NAME
+				 ":5: unknown section [future], ignored with its keys\n" NAME
+				 ":9: unknown key `mtu' in [peer], ignored\n");
+	config_free(&c);
+
+	expect_ok("[node]\nlisten_port = 2\n", &c);
+	assert_null(c.warnings);
+	config_free(&c);
+
+	/* Two typing mistakes from a known name is a new name. */
+	expect_ok("[node]\nlistenprt = 1\n[peers2]\n", &c);
+	assert_string_equal(c.warnings,
+			    NAME ":2: unknown key `listenprt' in [node], ignored\n" NAME
+				 ":3: unknown section [peers2], ignored with its keys\n");
+	config_free(&c);
+
+	/* Past 32 lines they are counted, not listed. */
+	n += (size_t)snprintf(text + n, sizeof(text) - n, "[node]\n");
+	for (int i = 0; i < 40; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "unknown_%02d = x\n", i);
+	expect_ok(text, &c);
+	assert_non_null(
+		strstr(c.warnings, NAME ":33: unknown key `unknown_31' in [node], ignored\n"));
+	assert_null(strstr(c.warnings, "unknown_32"));
+	assert_non_null(strstr(c.warnings, NAME
+			       ":41: 8 more unknown keys or sections ignored (the first 32 are "
+			       "listed)\n"));
+	config_free(&c);
+}
+
+/* A near miss of a known name, or a known key in another section, is a
+ * mistake and stays an error. Vectors:
+ *   1 case      2 deleted   3 inserted   4 replaced   5 swapped
+ *   6 a key of another section           7-9 sections */
+static void test_near_misses(void **state)
+{
+	expect_error("[node]\nLISTEN_PORT = 1\n",
+		     NAME ":2: unknown key `LISTEN_PORT' in [node] (did you mean `listen_port'?)");
+	expect_error("[node]\nlistenport = 1\n",
+		     NAME ":2: unknown key `listenport' in [node] (did you mean `listen_port'?)");
+	expect_error("[node]\nlisten__port = 1\n",
+		     NAME ":2: unknown key `listen__port' in [node] (did you mean `listen_port'?)");
+	expect_error("[node]\nlog_levle = info\n",
+		     NAME ":2: unknown key `log_levle' in [node] (did you mean `log_level'?)");
+	expect_error("[node]\ntnu = x\n",
+		     NAME ":2: unknown key `tnu' in [node] (did you mean `tun'?)");
+	expect_error("[node]\nendpoint = 192.0.2.1:1\n",
+		     NAME ":2: `endpoint' belongs in [peer], not in [node]");
+	expect_error("[tseting]\n", NAME ":1: unknown section [tseting] (did you mean [testing]?)");
+	expect_error("[NODE]\n", NAME ":1: unknown section [NODE] (did you mean [node]?)");
+	expect_error("[pee]\n", NAME ":1: unknown section [pee] (did you mean [peer]?)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -529,6 +662,8 @@ int main(void)
 		cmocka_unit_test(test_long_lines),     cmocka_unit_test(test_error_buffer),
 		cmocka_unit_test(test_load),	       cmocka_unit_test(test_load_too_large),
 		cmocka_unit_test(test_load_missing),   cmocka_unit_test(test_resolve_numeric),
+		cmocka_unit_test(test_api_values),     cmocka_unit_test(test_api_errors),
+		cmocka_unit_test(test_unknown_keys),   cmocka_unit_test(test_near_misses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -46,16 +46,17 @@ static void make_record(const struct keys *k, const char *hostname, struct membe
 	member_record_sign(r, k->net_sk);
 }
 
-/* The layout in member.h, written out by hand, with any hostname bytes and
- * flags, signed with sk over the context string. */
-static size_t raw_record(const struct member_record *r, const char *host, size_t hlen,
-			 uint8_t flags, const uint8_t sk[64], uint8_t *out)
+/* The layout in member.h, written out by hand, with any hostname bytes,
+ * flags and (for MMR2) tag area, signed with sk over the context string. */
+static size_t raw_record_tags(const struct member_record *r, const char *host, size_t hlen,
+			      uint8_t flags, const uint8_t *tags, size_t tlen, const uint8_t sk[64],
+			      uint8_t *out)
 {
 	static const char ctx[] = "manta member record";
-	uint8_t msg[512];
+	uint8_t msg[1024];
 	size_t n = 0;
 
-	memcpy(out + n, "MMR1", 4), n += 4;
+	memcpy(out + n, tags ? "MMR2" : "MMR1", 4), n += 4;
 	memcpy(out + n, r->network_pk, 32), n += 32;
 	memcpy(out + n, r->x25519_pk, 32), n += 32;
 	memcpy(out + n, r->ed25519_pk, 32), n += 32;
@@ -64,10 +65,18 @@ static size_t raw_record(const struct member_record *r, const char *host, size_t
 	out[n++] = flags;
 	out[n++] = (uint8_t)hlen;
 	memcpy(out + n, host, hlen), n += hlen;
+	if (tags)
+		memcpy(out + n, tags, tlen), n += tlen;
 	memcpy(msg, ctx, sizeof(ctx) - 1);
 	memcpy(msg + sizeof(ctx) - 1, out, n);
 	crypto_sign_detached(out + n, NULL, msg, sizeof(ctx) - 1 + n, sk);
 	return n + 64;
+}
+
+static size_t raw_record(const struct member_record *r, const char *host, size_t hlen,
+			 uint8_t flags, const uint8_t sk[64], uint8_t *out)
+{
+	return raw_record_tags(r, host, hlen, flags, NULL, 0, sk, out);
 }
 
 static void assert_records_equal(const struct member_record *a, const struct member_record *b)
@@ -79,6 +88,9 @@ static void assert_records_equal(const struct member_record *a, const struct mem
 	assert_int_equal(a->v4_index, b->v4_index);
 	assert_int_equal(a->flags, b->flags);
 	assert_string_equal(a->hostname, b->hostname);
+	assert_int_equal(a->ntags, b->ntags);
+	for (size_t i = 0; i < a->ntags; i++)
+		assert_string_equal(a->tags[i], b->tags[i]);
 	assert_memory_equal(a->sig, b->sig, 64);
 }
 
@@ -150,9 +162,107 @@ static void test_round_trip(void **state)
 	make_record(k, "abcdefghijklmnopqrstuvwxyz0123456789-abcdefghijklmnopqrstuvwxyz", &r);
 	r.flags = MEMBER_FLAG_OWNER | MEMBER_FLAG_REVOKED;
 	member_record_sign(&r, k->net_sk);
+	assert_int_equal(member_record_encode(&r, buf, sizeof(buf)), MEMBER_RECORD_V1_MAX);
+	assert_int_equal(member_record_decode(buf, MEMBER_RECORD_V1_MAX, &back, err, sizeof(err)),
+			 0);
+	assert_records_equal(&r, &back);
+	/* ... and the most tags, each as long as allowed: the largest record */
+	r.ntags = MEMBER_TAGS_MAX;
+	for (int i = 0; i < MEMBER_TAGS_MAX; i++) {
+		memset(r.tags[i], 'a', MEMBER_TAG_MAX);
+		r.tags[i][MEMBER_TAG_MAX - 1] = (char)('0' + i);
+		r.tags[i][MEMBER_TAG_MAX] = '\0';
+	}
+	member_record_sign(&r, k->net_sk);
 	assert_int_equal(member_record_encode(&r, buf, sizeof(buf)), MEMBER_RECORD_MAX);
 	assert_int_equal(member_record_decode(buf, MEMBER_RECORD_MAX, &back, err, sizeof(err)), 0);
 	assert_records_equal(&r, &back);
+}
+
+/* 1. Tags: MMR2, the tag area after the hostname, byte for byte as the
+ * header says; a record without tags stays MMR1. */
+static void test_tags_round_trip(void **state)
+{
+	static const uint8_t area[] = { 2, 2, 'd', 'b', 7, 's', 'e', 'r', 'v', 'e', 'r', 's' };
+	const struct keys *k = *state;
+	struct member_record r, back;
+	uint8_t buf[MEMBER_RECORD_MAX], raw[MEMBER_RECORD_MAX];
+	char err[256];
+	size_t len;
+
+	make_record(k, "web", &r);
+	r.ntags = 2;
+	snprintf(r.tags[0], sizeof(r.tags[0]), "db");
+	snprintf(r.tags[1], sizeof(r.tags[1]), "servers");
+	member_record_sign(&r, k->net_sk);
+	len = member_record_encode(&r, buf, sizeof(buf));
+	assert_int_equal(len, MEMBER_RECORD_FIXED + 3 + sizeof(area) + MEMBER_SIG_LEN);
+	assert_memory_equal(buf, "MMR2", 4);
+	assert_int_equal(raw_record_tags(&r, "web", 3, r.flags, area, sizeof(area), k->net_sk, raw),
+			 len);
+	assert_memory_equal(buf, raw, len);
+	assert_int_equal(member_record_decode(buf, len, &back, err, sizeof(err)), 0);
+	assert_records_equal(&r, &back);
+	/* every truncation is refused, and so is a trailing byte */
+	for (size_t n = 0; n < len; n++)
+		expect_reject(buf, n, -EBADMSG, "truncated");
+	buf[len] = 0;
+	expect_reject(buf, len + 1, -EBADMSG, "1 trailing byte");
+	/* every flip is caught */
+	for (size_t i = 0; i < len; i++) {
+		buf[i] ^= 0x04;
+		if (member_record_decode(buf, len, &back, NULL, 0) == 0)
+			fail_msg("a flip at byte %zu decoded", i);
+		buf[i] ^= 0x04;
+	}
+	/* the same member without tags is an MMR1 record again */
+	r.ntags = 0;
+	member_record_sign(&r, k->net_sk);
+	len = member_record_encode(&r, buf, sizeof(buf));
+	assert_memory_equal(buf, "MMR1", 4);
+	assert_int_equal(len, MEMBER_RECORD_FIXED + 3 + MEMBER_SIG_LEN);
+}
+
+/* 2. Tag areas that are signed but malformed, each refused with a reason;
+ * and encode refuses what decode would refuse. */
+static void test_tags_bad(void **state)
+{
+	static const struct {
+		uint8_t area[20];
+		size_t len;
+		const char *why;
+	} bad[] = {
+		{ { 0 }, 1, "0 tags" },
+		{ { 9, 1, 'a', 1, 'b', 1, 'c', 1, 'd', 1, 'e', 1, 'f', 1, 'g', 1, 'h' },
+		  17,
+		  "9 tags" },
+		{ { 1, 0 }, 2, "tag length 0" },
+		{ { 1, 25 }, 2, "tag length 25" },
+		{ { 2, 1, 'b', 1, 'a' }, 5, "ascending" },
+		{ { 2, 1, 'a', 1, 'a' }, 5, "ascending" },
+		{ { 1, 2, 'A', 'B' }, 4, "not a label" },
+		{ { 1, 2, 'a', '-' }, 4, "not a label" },
+		{ { 1, 3, 'a', 0, 'b' }, 5, "not a label" },
+	};
+	const struct keys *k = *state;
+	struct member_record r;
+	uint8_t buf[MEMBER_RECORD_MAX + 64];
+	size_t len;
+
+	make_record(k, "web", &r);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		len = raw_record_tags(&r, "web", 3, r.flags, bad[i].area, bad[i].len, k->net_sk,
+				      buf);
+		expect_reject(buf, len, -EBADMSG, bad[i].why);
+	}
+	r.ntags = 2;
+	snprintf(r.tags[0], sizeof(r.tags[0]), "b");
+	snprintf(r.tags[1], sizeof(r.tags[1]), "a");
+	assert_int_equal(member_record_encode(&r, buf, sizeof(buf)), 0);
+	snprintf(r.tags[1], sizeof(r.tags[1]), "Bad");
+	assert_int_equal(member_record_encode(&r, buf, sizeof(buf)), 0);
+	r.ntags = MEMBER_TAGS_MAX + 1;
+	assert_int_equal(member_record_encode(&r, buf, sizeof(buf)), 0);
 }
 
 /* Every single-bit flip anywhere, and every byte replaced by its
@@ -309,7 +419,7 @@ static void test_bad_magic(void **state)
 
 	make_record(k, "node", &r);
 	len = member_record_encode(&r, buf, sizeof(buf));
-	buf[3] = '2';
+	buf[3] = '3';
 	expect_reject(buf, len, -EBADMSG, "magic");
 }
 
@@ -318,6 +428,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hostname_valid),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_tags_round_trip),
+		cmocka_unit_test(test_tags_bad),
 		cmocka_unit_test(test_flips),
 		cmocka_unit_test(test_truncated_and_trailing),
 		cmocka_unit_test(test_bad_hostname),

@@ -1114,6 +1114,80 @@ static void test_load_keeps_file(void **state)
 	network_free(NULL);
 }
 
+/* --- tags ------------------------------------------------------------------ */
+
+/* The owner sets tags (sorted, deduplicated, checked); the record is a new
+ * version a member merges; a rename keeps them; the file keeps them; none
+ * clears them; a revoked member admitted again starts without. */
+static void test_tags(void **state)
+{
+	static const char *const want[] = { "web", "db", "web", "ops-1" };
+	static const char *const bad[] = { "Web" };
+	struct fixture *f = *state;
+	struct member_record r, bob = admit(f->home, f->bob, "bob", NOW);
+	struct network *member = copy_of(f->home, NULL), *back = NULL;
+	const struct member_record *m;
+	char err[256] = "";
+
+	assert_int_equal(network_set_tags(f->home, f->bob->x_pk, want, ARRAY_SIZE(want), NOW + 1,
+					  &r, err, sizeof(err)),
+			 0);
+	assert_int_equal(r.ntags, 3);
+	assert_string_equal(r.tags[0], "db");
+	assert_string_equal(r.tags[1], "ops-1");
+	assert_string_equal(r.tags[2], "web");
+	assert_true(r.version > bob.version);
+	r = wire(&r);
+	assert_int_equal(network_merge_record(member, &r), 1);
+	m = network_member(member, f->bob->x_pk);
+	assert_int_equal(m->ntags, 3);
+	assert_string_equal(m->tags[1], "ops-1");
+	/* a rename keeps them */
+	r = admit(f->home, f->bob, "robert", NOW + 2);
+	assert_int_equal(r.ntags, 3);
+	assert_string_equal(r.hostname, "robert");
+	/* the state file keeps them */
+	assert_int_equal(network_save(f->home, f->file, err, sizeof(err)), 0);
+	assert_int_equal(network_load(f->file, &back, err, sizeof(err)), 0);
+	assert_int_equal(network_member(back, f->bob->x_pk)->ntags, 3);
+	network_free(back);
+	/* a bad tag is refused and quoted; so are too many; unknown members too */
+	assert_int_equal(network_set_tags(f->home, f->bob->x_pk, bad, 1, NOW + 3, &r, err,
+					  sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "`Web'"));
+	{
+		const char *many[MEMBER_TAGS_MAX + 1];
+		char names[MEMBER_TAGS_MAX + 1][8];
+
+		for (int i = 0; i <= MEMBER_TAGS_MAX; i++) {
+			snprintf(names[i], sizeof(names[i]), "t%d", i);
+			many[i] = names[i];
+		}
+		assert_int_equal(network_set_tags(f->home, f->bob->x_pk, many, ARRAY_SIZE(many),
+						  NOW + 3, &r, err, sizeof(err)),
+				 -EINVAL);
+		assert_non_null(strstr(err, "at most 8 tags"));
+	}
+	assert_int_equal(network_set_tags(f->home, f->carol->x_pk, want, 1, NOW + 3, &r, err,
+					  sizeof(err)),
+			 -ENOENT);
+	/* only the owner */
+	assert_int_equal(network_set_tags(member, f->bob->x_pk, want, 1, NOW + 3, &r, err,
+					  sizeof(err)),
+			 -EPERM);
+	/* none clears them */
+	assert_int_equal(
+		network_set_tags(f->home, f->bob->x_pk, NULL, 0, NOW + 4, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.ntags, 0);
+	assert_int_equal(
+		network_set_tags(f->home, f->bob->x_pk, want, 1, NOW + 5, &r, err, sizeof(err)), 0);
+	assert_int_equal(network_revoke(f->home, f->bob->x_pk, NOW + 6, &r), 0);
+	r = admit(f->home, f->bob, "bob", NOW + 7);
+	assert_int_equal(r.ntags, 0);
+	network_free(member);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1138,6 +1212,7 @@ int main(void)
 		T(test_load_not_json),
 		T(test_load_too_big),
 		T(test_load_keeps_file),
+		T(test_tags),
 	};
 
 	if (sodium_init() < 0)

@@ -1,0 +1,17 @@
+/* macOS: no capabilities to keep, and no TUN without root yet. */
+#include "daemon/privdrop.h"
+
+#include <errno.h>
+
+#include "common/log.h"
+
+int privdrop_become(const char *user, uid_t uid, gid_t gid)
+{
+	log_err("mantad", "--user %s: not supported yet on macOS", user);
+	return -ENOTSUP;
+}
+
+int privdrop_keep_runtime_caps(void)
+{
+	return 0;
+}
