@@ -154,8 +154,10 @@ echo
 pretty demo "part 3: Magic DNS: names from the member lists, a service name"
 echo "  (each host's resolv.conf is its own /etc/netns/NAME/resolv.conf; mantad"
 echo "   points it at 100.100.100.53 and gives it back when it stops)"
+# alice restarted in part 2: let bob's session to her settle first.
+wait_for 15 reaches B "${V6[A]}" >/dev/null 2>&1 || true
 echo "  \$ ping -c1 alice.home.pi                       (on b)"
-n b ping -c1 -W2 alice.home.pi 2>&1 | sed -n '1,2s/^/    /p'
+n b ping -c1 -W5 alice.home.pi 2>&1 | sed -n '1,2s/^/    /p'
 echo "  \$ getent hosts bob.home.pi                     (on c)"
 n c getent ahosts bob.home.pi | awk '$2 == "STREAM" { print "    " $1 "  bob.home.pi" }'
 echo "  \$ manta dns add api --network home              (on b)"
