@@ -3,12 +3,12 @@
  * per (network, member), and this node's own registrations; JSON on disk,
  * written whole with atomic_write_file.
  */
+#include "common/errmsg.h"
 #include "dns/services.h"
 
 #include <errno.h>
 #include <jansson.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,19 +16,6 @@
 #include "common/atomicfile.h"
 
 #define B64 sodium_base64_VARIANT_ORIGINAL
-
-__attribute__((format(printf, 4, 5))) static int fail(char *err, size_t errlen, int rc,
-						      const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 void dns_services_init(struct dns_services *s)
 {
@@ -200,7 +187,7 @@ static int load_own(struct dns_services *s, json_t *own, const char *path, char 
 	json_t *v;
 
 	if (!json_is_array(own))
-		return fail(err, errlen, -EINVAL, "%s: \"own\" is not an array", path);
+		return errmsg(err, errlen, -EINVAL, "%s: \"own\" is not an array", path);
 	json_array_foreach(own, i, v)
 	{
 		const char *name = json_string_value(json_object_get(v, "name"));
@@ -211,7 +198,7 @@ static int load_own(struct dns_services *s, json_t *own, const char *path, char 
 		    !(json_is_null(net) ||
 		      (json_is_string(net) && hostname_valid(json_string_value(net)))) ||
 		    s->nown == DNS_OWN_SERVICES_MAX)
-			return fail(
+			return errmsg(
 				err, errlen, -EINVAL,
 				"%s: own[%zu]: not {\"name\": LABEL, \"network\": LABEL or null}",
 				path, i);
@@ -233,19 +220,19 @@ static int load_sets(struct dns_services *s, json_t *sets, const char *path, cha
 	json_t *v;
 
 	if (!json_is_array(sets))
-		return fail(err, errlen, -EINVAL, "%s: \"sets\" is not an array", path);
+		return errmsg(err, errlen, -EINVAL, "%s: \"sets\" is not an array", path);
 	json_array_foreach(sets, i, v)
 	{
 		const char *b = json_string_value(v);
 
 		if (!b ||
 		    sodium_base642bin(blob, sizeof(blob), b, strlen(b), NULL, &len, NULL, B64) != 0)
-			return fail(err, errlen, -EINVAL,
-				    "%s: sets[%zu]: not the base64 of a service set", path, i);
+			return errmsg(err, errlen, -EINVAL,
+				      "%s: sets[%zu]: not the base64 of a service set", path, i);
 		if (service_set_decode(blob, len, &set, why, sizeof(why)) < 0)
-			return fail(err, errlen, -EINVAL, "%s: sets[%zu]: %s", path, i, why);
+			return errmsg(err, errlen, -EINVAL, "%s: sets[%zu]: %s", path, i, why);
 		if (store(s, &set) < 0)
-			return fail(err, errlen, -ENOMEM, "%s: out of memory", path);
+			return errmsg(err, errlen, -ENOMEM, "%s: out of memory", path);
 	}
 	return 0;
 }
@@ -265,9 +252,9 @@ int dns_services_load(struct dns_services *s, const char *path, char *err, size_
 			return 0;
 		if (f)
 			fclose(f);
-		return fail(err, errlen, -EINVAL, "%s:%d: %s", path, je.line, je.text);
+		return errmsg(err, errlen, -EINVAL, "%s:%d: %s", path, je.line, je.text);
 	}
-	r = json_is_object(root) ? 0 : fail(err, errlen, -EINVAL, "%s: not an object", path);
+	r = json_is_object(root) ? 0 : errmsg(err, errlen, -EINVAL, "%s: not an object", path);
 	if (r == 0)
 		r = load_own(s, json_object_get(root, "own"), path, err, errlen);
 	if (r == 0)
@@ -311,7 +298,7 @@ int dns_services_save(const struct dns_services *s, const char *path, char *err,
 	if (text)
 		r = atomic_write_file(path, text, strlen(text), 0600);
 	if (r < 0)
-		fail(err, errlen, r, "%s: cannot write: %s", path, strerror(-r));
+		errmsg(err, errlen, r, "%s: cannot write: %s", path, strerror(-r));
 	free(text);
 	json_decref(root);
 	return r;

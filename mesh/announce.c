@@ -4,11 +4,11 @@
  * as family 4, so a family 6 entry holding an IPv4-mapped address is
  * rejected, and decode followed by encode gives back the same bytes.
  */
+#include "common/errmsg.h"
 #include "mesh/announce.h"
 
 #include <errno.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,19 +20,6 @@
 #define ANNOUNCE_FIXED (4 + 32 + 8)
 #define ANNOUNCE_SIG_LEN 64
 #define ENDPOINTS_MAX_LEN (ANNOUNCE_MAX - ANNOUNCE_FIXED - ANNOUNCE_SIG_LEN)
-
-__attribute__((format(printf, 4, 5))) static int fail(char *err, size_t errlen, int rc,
-						      const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 /* --- endpoint lists -------------------------------------------------------- */
 
@@ -204,23 +191,24 @@ static int parse(const uint8_t *buf, size_t len, struct announce *a, char *err, 
 	int used;
 
 	if (len < ANNOUNCE_FIXED + 1 + ANNOUNCE_SIG_LEN)
-		return fail(err, errlen, -EBADMSG, "announcement truncated: %zu bytes", len);
+		return errmsg(err, errlen, -EBADMSG, "announcement truncated: %zu bytes", len);
 	if (memcmp(buf, ANNOUNCE_MAGIC, 4) != 0)
-		return fail(err, errlen, -EBADMSG, "announcement magic is not %s", ANNOUNCE_MAGIC);
+		return errmsg(err, errlen, -EBADMSG, "announcement magic is not %s",
+			      ANNOUNCE_MAGIC);
 	memcpy(a->ed25519_pk, buf + 4, 32);
 	a->seq = get_le64(buf + 36);
 	used = endpoints_decode(buf + ANNOUNCE_FIXED, len - ANNOUNCE_FIXED - ANNOUNCE_SIG_LEN,
 				a->endpoints, ANNOUNCE_MAX_ENDPOINTS, &a->nendpoints);
 	if (used == -E2BIG)
-		return fail(err, errlen, -EBADMSG, "announcement endpoint count %zu exceeds %d",
-			    a->nendpoints, ANNOUNCE_MAX_ENDPOINTS);
+		return errmsg(err, errlen, -EBADMSG, "announcement endpoint count %zu exceeds %d",
+			      a->nendpoints, ANNOUNCE_MAX_ENDPOINTS);
 	if (used < 0)
-		return fail(err, errlen, -EBADMSG, "announcement endpoint %zu: %s", a->nendpoints,
-			    endpoints_strerror(used));
+		return errmsg(err, errlen, -EBADMSG, "announcement endpoint %zu: %s", a->nendpoints,
+			      endpoints_strerror(used));
 	body = ANNOUNCE_FIXED + (size_t)used;
 	if (len != body + ANNOUNCE_SIG_LEN)
-		return fail(err, errlen, -EBADMSG, "announcement has %zu trailing bytes",
-			    len - body - ANNOUNCE_SIG_LEN);
+		return errmsg(err, errlen, -EBADMSG, "announcement has %zu trailing bytes",
+			      len - body - ANNOUNCE_SIG_LEN);
 	memcpy(a->sig, buf + body, ANNOUNCE_SIG_LEN);
 	return (int)body;
 }
@@ -238,11 +226,11 @@ int announce_decode(const uint8_t *buf, size_t len, struct announce *a, char *er
 	memcpy(msg + ANNOUNCE_CONTEXT_LEN, buf, (size_t)ret);
 	if (crypto_sign_verify_detached(a->sig, msg, ANNOUNCE_CONTEXT_LEN + (size_t)ret,
 					a->ed25519_pk) != 0) {
-		ret = fail(err, errlen, -EPERM, "announcement signature does not verify");
+		ret = errmsg(err, errlen, -EPERM, "announcement signature does not verify");
 		goto err;
 	}
 	if (crypto_sign_ed25519_pk_to_curve25519(a->x25519_pk, a->ed25519_pk) != 0) {
-		ret = fail(err, errlen, -EBADMSG, "announcement ed25519 key has no X25519 form");
+		ret = errmsg(err, errlen, -EBADMSG, "announcement ed25519 key has no X25519 form");
 		goto err;
 	}
 	return 0;

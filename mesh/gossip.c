@@ -5,10 +5,10 @@
  * record of another network than the frame's, is only skipped and counted,
  * so one bad relay entry does not hide the others.
  */
+#include "common/errmsg.h"
 #include "mesh/gossip.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,19 +20,6 @@
 #define DIGEST_ENTRY (NETWORK_KEY_LEN + NETWORK_DIGEST_LEN)
 /* header | network_pk | n: what RECORDS and ANNOUNCE carry before items. */
 #define ITEMS_HEADER (GOSSIP_HEADER + NETWORK_KEY_LEN + 1)
-
-__attribute__((format(printf, 4, 5))) static int fail(char *err, size_t errlen, int rc,
-						      const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 static const char *type_name(enum gossip_type t)
 {
@@ -53,8 +40,8 @@ static int parse_exact(const uint8_t *body, size_t len, size_t want, struct goss
 		       char *err, size_t errlen)
 {
 	if (len != want)
-		return fail(err, errlen, -EBADMSG, "gossip %s body is %zu bytes, not %zu",
-			    type_name(m->type), len, want);
+		return errmsg(err, errlen, -EBADMSG, "gossip %s body is %zu bytes, not %zu",
+			      type_name(m->type), len, want);
 	return 0;
 }
 
@@ -64,11 +51,11 @@ static int parse_digest(const uint8_t *body, size_t len, struct gossip_msg *m, c
 	size_t n;
 
 	if (len < 1)
-		return fail(err, errlen, -EBADMSG, "gossip DIGEST has no count");
+		return errmsg(err, errlen, -EBADMSG, "gossip DIGEST has no count");
 	n = body[0];
 	if (n > GOSSIP_MAX_DIGESTS)
-		return fail(err, errlen, -EBADMSG, "gossip digest count %zu exceeds %d", n,
-			    GOSSIP_MAX_DIGESTS);
+		return errmsg(err, errlen, -EBADMSG, "gossip digest count %zu exceeds %d", n,
+			      GOSSIP_MAX_DIGESTS);
 	if (parse_exact(body, len, 1 + n * DIGEST_ENTRY, m, err, errlen) < 0)
 		return -EBADMSG;
 	for (size_t i = 0; i < n; i++) {
@@ -116,23 +103,23 @@ static int parse_items(const uint8_t *body, size_t len, struct gossip_msg *m, ch
 	size_t n, off;
 
 	if (len < NETWORK_KEY_LEN + 1)
-		return fail(err, errlen, -EBADMSG, "gossip %s truncated: %zu bytes",
-			    type_name(m->type), len);
+		return errmsg(err, errlen, -EBADMSG, "gossip %s truncated: %zu bytes",
+			      type_name(m->type), len);
 	memcpy(m->network_pk, body, NETWORK_KEY_LEN);
 	n = body[NETWORK_KEY_LEN];
 	if (n > GOSSIP_MAX_ITEMS)
-		return fail(err, errlen, -EBADMSG, "gossip %s item count %zu exceeds %d",
-			    type_name(m->type), n, GOSSIP_MAX_ITEMS);
+		return errmsg(err, errlen, -EBADMSG, "gossip %s item count %zu exceeds %d",
+			      type_name(m->type), n, GOSSIP_MAX_ITEMS);
 	off = NETWORK_KEY_LEN + 1;
 	for (size_t i = 0; i < n; i++) {
 		if (len - off < 2 || len - off - 2 < get_le16(body + off))
-			return fail(err, errlen, -EBADMSG, "gossip %s item %zu truncated",
-				    type_name(m->type), i);
+			return errmsg(err, errlen, -EBADMSG, "gossip %s item %zu truncated",
+				      type_name(m->type), i);
 		off += 2 + get_le16(body + off);
 	}
 	if (off != len)
-		return fail(err, errlen, -EBADMSG, "gossip %s has %zu trailing bytes",
-			    type_name(m->type), len - off);
+		return errmsg(err, errlen, -EBADMSG, "gossip %s has %zu trailing bytes",
+			      type_name(m->type), len - off);
 	off = NETWORK_KEY_LEN + 1;
 	for (size_t i = 0; i < n; i++) {
 		size_t ilen = get_le16(body + off);
@@ -149,20 +136,20 @@ static int parse_hostname(const uint8_t *body, size_t len, struct gossip_msg *m,
 	size_t hlen;
 
 	if (len < NETWORK_KEY_LEN + 1)
-		return fail(err, errlen, -EBADMSG, "gossip HOSTNAME truncated: %zu bytes", len);
+		return errmsg(err, errlen, -EBADMSG, "gossip HOSTNAME truncated: %zu bytes", len);
 	memcpy(m->network_pk, body, NETWORK_KEY_LEN);
 	hlen = body[NETWORK_KEY_LEN];
 	if (hlen > HOSTNAME_MAX)
-		return fail(err, errlen, -EBADMSG, "hostname length %zu exceeds %d", hlen,
-			    HOSTNAME_MAX);
+		return errmsg(err, errlen, -EBADMSG, "hostname length %zu exceeds %d", hlen,
+			      HOSTNAME_MAX);
 	if (parse_exact(body, len, NETWORK_KEY_LEN + 1 + hlen, m, err, errlen) < 0)
 		return -EBADMSG;
 	memcpy(m->hostname, body + NETWORK_KEY_LEN + 1, hlen);
 	m->hostname[hlen] = '\0';
 	if (strlen(m->hostname) != hlen || !hostname_valid(m->hostname))
-		return fail(err, errlen, -EBADMSG,
-			    "gossip hostname is not a DNS label (1-63 of a-z, 0-9 and '-', "
-			    "not first or last)");
+		return errmsg(err, errlen, -EBADMSG,
+			      "gossip hostname is not a DNS label (1-63 of a-z, 0-9 and '-', "
+			      "not first or last)");
 	return 0;
 }
 
@@ -191,7 +178,7 @@ static int parse_body(const uint8_t *body, size_t len, struct gossip_msg *m, cha
 		m->ping_id = get_le64(body);
 		return 0;
 	}
-	return fail(err, errlen, -EBADMSG, "gossip type %d is unknown", (int)m->type);
+	return errmsg(err, errlen, -EBADMSG, "gossip type %d is unknown", (int)m->type);
 }
 
 int gossip_parse(const uint8_t *buf, size_t len, struct gossip_msg *m, char *err, size_t errlen)
@@ -206,17 +193,17 @@ int gossip_parse(const uint8_t *buf, size_t len, struct gossip_msg *m, char *err
 	m->ping_id = 0;
 
 	if (len < GOSSIP_HEADER)
-		return fail(err, errlen, -EBADMSG, "gossip datagram truncated: %zu bytes", len);
+		return errmsg(err, errlen, -EBADMSG, "gossip datagram truncated: %zu bytes", len);
 	if (len > GOSSIP_MAX)
-		return fail(err, errlen, -EBADMSG, "gossip datagram length %zu exceeds %d", len,
-			    GOSSIP_MAX);
+		return errmsg(err, errlen, -EBADMSG, "gossip datagram length %zu exceeds %d", len,
+			      GOSSIP_MAX);
 	if (memcmp(buf, GOSSIP_MAGIC, 2) != 0)
-		return fail(err, errlen, -EBADMSG, "gossip magic is not %s", GOSSIP_MAGIC);
+		return errmsg(err, errlen, -EBADMSG, "gossip magic is not %s", GOSSIP_MAGIC);
 	if (buf[2] != GOSSIP_VERSION)
-		return fail(err, errlen, -EBADMSG, "gossip version %u is not %d", buf[2],
-			    GOSSIP_VERSION);
+		return errmsg(err, errlen, -EBADMSG, "gossip version %u is not %d", buf[2],
+			      GOSSIP_VERSION);
 	if (buf[3] < GOSSIP_DIGEST || buf[3] > GOSSIP_SERVICES)
-		return fail(err, errlen, -EBADMSG, "gossip type %u is unknown", buf[3]);
+		return errmsg(err, errlen, -EBADMSG, "gossip type %u is unknown", buf[3]);
 	m->type = (enum gossip_type)buf[3];
 	ret = parse_body(buf + GOSSIP_HEADER, len - GOSSIP_HEADER, m, err, errlen);
 	if (ret < 0) {

@@ -2,12 +2,12 @@
  * Invite tokens. A token carries the invite secret, so no message here ever
  * quotes the token, and the buffers that held the secret are wiped.
  */
+#include "common/errmsg.h"
 #include "mesh/invite.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,19 +28,6 @@
 _Static_assert(INVITE_PREFIX_LEN + sodium_base64_ENCODED_LEN(INVITE_BLOB_MAX, B64_VARIANT) <=
 		       INVITE_TOKEN_MAX,
 	       "INVITE_TOKEN_MAX too small for the largest invite");
-
-__attribute__((format(printf, 4, 5))) static int fail(char *err, size_t errlen, int rc,
-						      const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 /* Writes everything before the signature; returns its length or -EINVAL. */
 static int put_body(const struct invite *inv, uint8_t *out)
@@ -107,10 +94,10 @@ static int parse(const uint8_t *blob, size_t len, struct invite *inv, char *err,
 	int used;
 
 	if (len < INVITE_FIXED + 1 + INVITE_SIG_LEN)
-		return fail(err, errlen, -EBADMSG, "invite truncated: %zu bytes", len);
+		return errmsg(err, errlen, -EBADMSG, "invite truncated: %zu bytes", len);
 	if (blob[0] != INVITE_VERSION)
-		return fail(err, errlen, -EBADMSG, "invite version %u is not %d", blob[0],
-			    INVITE_VERSION);
+		return errmsg(err, errlen, -EBADMSG, "invite version %u is not %d", blob[0],
+			      INVITE_VERSION);
 	memcpy(inv->network_pk, p, NETWORK_KEY_LEN);
 	p += NETWORK_KEY_LEN;
 	memcpy(inv->owner_x25519_pk, p, 32);
@@ -121,34 +108,34 @@ static int parse(const uint8_t *blob, size_t len, struct invite *inv, char *err,
 	p += 8;
 	inv->flags = *p++;
 	if (inv->flags & ~INVITE_FLAGS_KNOWN)
-		return fail(err, errlen, -EBADMSG, "invite has unknown flags 0x%02x",
-			    inv->flags & ~INVITE_FLAGS_KNOWN);
+		return errmsg(err, errlen, -EBADMSG, "invite has unknown flags 0x%02x",
+			      inv->flags & ~INVITE_FLAGS_KNOWN);
 	llen = *p++;
 	if (llen == 0)
-		return fail(err, errlen, -EBADMSG, "invite label is empty");
+		return errmsg(err, errlen, -EBADMSG, "invite label is empty");
 	if (llen > INVITE_LABEL_MAX)
-		return fail(err, errlen, -EBADMSG, "label length %zu exceeds %d", llen,
-			    INVITE_LABEL_MAX);
+		return errmsg(err, errlen, -EBADMSG, "label length %zu exceeds %d", llen,
+			      INVITE_LABEL_MAX);
 	if (len < INVITE_FIXED + llen + 1 + INVITE_SIG_LEN)
-		return fail(err, errlen, -EBADMSG, "invite truncated in its label");
+		return errmsg(err, errlen, -EBADMSG, "invite truncated in its label");
 	memcpy(inv->label, p, llen);
 	inv->label[llen] = '\0';
 	if (strlen(inv->label) != llen || !hostname_valid(inv->label))
-		return fail(
+		return errmsg(
 			err, errlen, -EBADMSG,
 			"invite label is not a DNS label (a-z, 0-9 and '-', not first or last)");
 	p += llen;
 	n = (size_t)(blob + len - INVITE_SIG_LEN - p);
 	used = endpoints_decode(p, n, inv->endpoints, INVITE_MAX_ENDPOINTS, &inv->nendpoints);
 	if (used == -E2BIG)
-		return fail(err, errlen, -EBADMSG, "invite endpoint count %zu exceeds %d",
-			    inv->nendpoints, INVITE_MAX_ENDPOINTS);
+		return errmsg(err, errlen, -EBADMSG, "invite endpoint count %zu exceeds %d",
+			      inv->nendpoints, INVITE_MAX_ENDPOINTS);
 	if (used < 0)
-		return fail(err, errlen, -EBADMSG, "invite endpoint %zu: %s", inv->nendpoints,
-			    endpoints_strerror(used));
+		return errmsg(err, errlen, -EBADMSG, "invite endpoint %zu: %s", inv->nendpoints,
+			      endpoints_strerror(used));
 	if ((size_t)used != n)
-		return fail(err, errlen, -EBADMSG, "invite has %zu trailing bytes",
-			    n - (size_t)used);
+		return errmsg(err, errlen, -EBADMSG, "invite has %zu trailing bytes",
+			      n - (size_t)used);
 	return (int)(len - INVITE_SIG_LEN);
 }
 
@@ -163,15 +150,16 @@ static int unwrap(const char *token, const char **b64, size_t *b64len, char *err
 	while (end > token && isspace((unsigned char)end[-1]))
 		end--;
 	if (end == token)
-		return fail(err, errlen, -EBADMSG, "invite is empty");
+		return errmsg(err, errlen, -EBADMSG, "invite is empty");
 	if ((size_t)(end - token) < INVITE_PREFIX_LEN ||
 	    memcmp(token, INVITE_PREFIX, INVITE_PREFIX_LEN) != 0)
-		return fail(err, errlen, -EBADMSG, "invite does not start with %s", INVITE_PREFIX);
+		return errmsg(err, errlen, -EBADMSG, "invite does not start with %s",
+			      INVITE_PREFIX);
 	*b64 = token + INVITE_PREFIX_LEN;
 	*b64len = (size_t)(end - *b64);
 	if (*b64len > sodium_base64_ENCODED_LEN(INVITE_BLOB_MAX, B64_VARIANT) - 1)
-		return fail(err, errlen, -EBADMSG, "invite is too long: %zu characters after %s",
-			    *b64len, INVITE_PREFIX);
+		return errmsg(err, errlen, -EBADMSG, "invite is too long: %zu characters after %s",
+			      *b64len, INVITE_PREFIX);
 	return 0;
 }
 
@@ -189,8 +177,8 @@ int invite_decode(const char *token, struct invite *out, char *err, size_t errle
 		goto out;
 	if (sodium_base642bin(blob, INVITE_BLOB_MAX, b64, b64len, NULL, &blen, NULL, B64_VARIANT) !=
 	    0) {
-		ret = fail(err, errlen, -EBADMSG, "invite is not base64url after %s",
-			   INVITE_PREFIX);
+		ret = errmsg(err, errlen, -EBADMSG, "invite is not base64url after %s",
+			     INVITE_PREFIX);
 		goto out;
 	}
 	ret = parse(blob, blen, out, err, errlen);
@@ -199,8 +187,8 @@ int invite_decode(const char *token, struct invite *out, char *err, size_t errle
 	memcpy(msg, INVITE_CONTEXT, INVITE_CONTEXT_LEN);
 	if (crypto_sign_verify_detached(blob + ret, msg, INVITE_CONTEXT_LEN + (size_t)ret,
 					out->network_pk) != 0)
-		ret = fail(err, errlen, -EPERM,
-			   "invite signature does not verify: the invite was altered or forged");
+		ret = errmsg(err, errlen, -EPERM,
+			     "invite signature does not verify: the invite was altered or forged");
 	else
 		ret = 0;
 out:

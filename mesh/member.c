@@ -4,11 +4,11 @@
  * encoding of each record (no trailing bytes, no unknown flags), so that
  * decode followed by encode gives back the same bytes.
  */
+#include "common/errmsg.h"
 #include "mesh/member.h"
 
 #include <errno.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,19 +21,6 @@
 #define MEMBER_FLAGS_KNOWN (MEMBER_FLAG_REVOKED | MEMBER_FLAG_OWNER)
 #define OFF_HOSTNAME_LEN (MEMBER_RECORD_FIXED - 1)
 #define MEMBER_BODY_MAX (MEMBER_RECORD_MAX - MEMBER_SIG_LEN)
-
-__attribute__((format(printf, 4, 5))) static int fail(char *err, size_t errlen, int rc,
-						      const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 static bool label_char(char c)
 {
@@ -154,32 +141,34 @@ static int parse_tags(const uint8_t *p, size_t avail, struct member_record *r, s
 	size_t n, off = 1;
 
 	if (avail < 1)
-		return fail(err, errlen, -EBADMSG, "member record truncated before its tags");
+		return errmsg(err, errlen, -EBADMSG, "member record truncated before its tags");
 	n = p[0];
 	if (n == 0 || n > MEMBER_TAGS_MAX)
-		return fail(err, errlen, -EBADMSG, "member record has %zu tags, not 1 to %d", n,
-			    MEMBER_TAGS_MAX);
+		return errmsg(err, errlen, -EBADMSG, "member record has %zu tags, not 1 to %d", n,
+			      MEMBER_TAGS_MAX);
 	for (size_t i = 0; i < n; i++) {
 		size_t tl;
 
 		if (off >= avail)
-			return fail(err, errlen, -EBADMSG, "member record truncated in tag %zu", i);
+			return errmsg(err, errlen, -EBADMSG, "member record truncated in tag %zu",
+				      i);
 		tl = p[off];
 		if (tl == 0 || tl > MEMBER_TAG_MAX)
-			return fail(err, errlen, -EBADMSG,
-				    "member record tag length %zu is not 1 to %d", tl,
-				    MEMBER_TAG_MAX);
+			return errmsg(err, errlen, -EBADMSG,
+				      "member record tag length %zu is not 1 to %d", tl,
+				      MEMBER_TAG_MAX);
 		if (avail - off - 1 < tl)
-			return fail(err, errlen, -EBADMSG, "member record truncated in tag %zu", i);
+			return errmsg(err, errlen, -EBADMSG, "member record truncated in tag %zu",
+				      i);
 		memcpy(r->tags[i], p + off + 1, tl);
 		r->tags[i][tl] = '\0';
 		if (strlen(r->tags[i]) != tl || !tag_valid(r->tags[i]))
-			return fail(err, errlen, -EBADMSG,
-				    "member record tag is not a label (a-z, 0-9 and '-', "
-				    "not first or last)");
+			return errmsg(err, errlen, -EBADMSG,
+				      "member record tag is not a label (a-z, 0-9 and '-', "
+				      "not first or last)");
 		if (i > 0 && strcmp(r->tags[i - 1], r->tags[i]) >= 0)
-			return fail(err, errlen, -EBADMSG,
-				    "member record tags are not in ascending order");
+			return errmsg(err, errlen, -EBADMSG,
+				      "member record tags are not in ascending order");
 		off += 1 + tl;
 	}
 	r->ntags = (uint8_t)n;
@@ -196,20 +185,20 @@ static int parse(const uint8_t *buf, size_t len, struct member_record *r, char *
 	int ret;
 
 	if (len < MEMBER_RECORD_FIXED)
-		return fail(err, errlen, -EBADMSG, "member record truncated: %zu bytes", len);
+		return errmsg(err, errlen, -EBADMSG, "member record truncated: %zu bytes", len);
 	tagged = memcmp(buf, MEMBER_MAGIC_TAGS, 4) == 0;
 	if (!tagged && memcmp(buf, MEMBER_MAGIC, 4) != 0)
-		return fail(err, errlen, -EBADMSG, "member record magic is not %s or %s",
-			    MEMBER_MAGIC, MEMBER_MAGIC_TAGS);
+		return errmsg(err, errlen, -EBADMSG, "member record magic is not %s or %s",
+			      MEMBER_MAGIC, MEMBER_MAGIC_TAGS);
 	hlen = buf[OFF_HOSTNAME_LEN];
 	if (hlen == 0)
-		return fail(err, errlen, -EBADMSG, "member record hostname is empty");
+		return errmsg(err, errlen, -EBADMSG, "member record hostname is empty");
 	if (hlen > HOSTNAME_MAX)
-		return fail(err, errlen, -EBADMSG, "hostname length %zu exceeds %d", hlen,
-			    HOSTNAME_MAX);
+		return errmsg(err, errlen, -EBADMSG, "hostname length %zu exceeds %d", hlen,
+			      HOSTNAME_MAX);
 	if (len < MEMBER_RECORD_FIXED + hlen + MEMBER_SIG_LEN)
-		return fail(err, errlen, -EBADMSG, "member record truncated: %zu of %zu bytes", len,
-			    MEMBER_RECORD_FIXED + hlen + MEMBER_SIG_LEN);
+		return errmsg(err, errlen, -EBADMSG, "member record truncated: %zu of %zu bytes",
+			      len, MEMBER_RECORD_FIXED + hlen + MEMBER_SIG_LEN);
 	if (tagged) {
 		ret = parse_tags(buf + MEMBER_RECORD_FIXED + hlen,
 				 len - MEMBER_RECORD_FIXED - hlen - MEMBER_SIG_LEN, r, &tlen, err,
@@ -218,8 +207,8 @@ static int parse(const uint8_t *buf, size_t len, struct member_record *r, char *
 			return ret;
 	}
 	if (len > MEMBER_RECORD_FIXED + hlen + tlen + MEMBER_SIG_LEN)
-		return fail(err, errlen, -EBADMSG, "member record has %zu trailing bytes",
-			    len - (MEMBER_RECORD_FIXED + hlen + tlen + MEMBER_SIG_LEN));
+		return errmsg(err, errlen, -EBADMSG, "member record has %zu trailing bytes",
+			      len - (MEMBER_RECORD_FIXED + hlen + tlen + MEMBER_SIG_LEN));
 
 	memcpy(r->network_pk, p, NETWORK_KEY_LEN);
 	p += NETWORK_KEY_LEN;
@@ -234,14 +223,14 @@ static int parse(const uint8_t *buf, size_t len, struct member_record *r, char *
 	r->flags = *p;
 	p += 2;
 	if (r->flags & ~MEMBER_FLAGS_KNOWN)
-		return fail(err, errlen, -EBADMSG, "member record has unknown flags 0x%02x",
-			    r->flags & ~MEMBER_FLAGS_KNOWN);
+		return errmsg(err, errlen, -EBADMSG, "member record has unknown flags 0x%02x",
+			      r->flags & ~MEMBER_FLAGS_KNOWN);
 	memcpy(r->hostname, p, hlen);
 	r->hostname[hlen] = '\0';
 	if (strlen(r->hostname) != hlen || !hostname_valid(r->hostname))
-		return fail(err, errlen, -EBADMSG,
-			    "member record hostname is not a DNS label (a-z, 0-9 and '-', "
-			    "not first or last)");
+		return errmsg(err, errlen, -EBADMSG,
+			      "member record hostname is not a DNS label (a-z, 0-9 and '-', "
+			      "not first or last)");
 	memcpy(r->sig, p + hlen + tlen, MEMBER_SIG_LEN);
 	return 0;
 }
@@ -262,7 +251,7 @@ int member_record_decode(const uint8_t *buf, size_t len, struct member_record *r
 	memcpy(msg + MEMBER_CONTEXT_LEN, buf, body);
 	if (crypto_sign_verify_detached(r->sig, msg, MEMBER_CONTEXT_LEN + body, r->network_pk) !=
 	    0) {
-		ret = fail(err, errlen, -EPERM, "member record signature does not verify");
+		ret = errmsg(err, errlen, -EPERM, "member record signature does not verify");
 		goto err;
 	}
 	return 0;

@@ -3,11 +3,11 @@
  * encode as on decode, so decode followed by encode gives back the bytes
  * that were signed.
  */
+#include "common/errmsg.h"
 #include "mesh/service.h"
 
 #include <errno.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,19 +20,6 @@
 #define BODY_MAX (SERVICE_MAX - MEMBER_SIG_LEN)
 
 _Static_assert(SERVICE_MAX == 1165, "service set size as docs/protocol.md gives it");
-
-__attribute__((format(printf, 4, 5))) static int fail(char *err, size_t errlen, int rc,
-						      const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 bool service_set_has(const struct service_set *s, const char *name, size_t len)
 {
@@ -115,36 +102,37 @@ static int parse(const uint8_t *buf, size_t len, struct service_set *s, char *er
 	size_t off = SERVICE_FIXED, n;
 
 	if (len < SERVICE_FIXED + MEMBER_SIG_LEN)
-		return fail(err, errlen, -EBADMSG, "service set truncated: %zu bytes", len);
+		return errmsg(err, errlen, -EBADMSG, "service set truncated: %zu bytes", len);
 	if (memcmp(buf, SERVICE_MAGIC, 4) != 0)
-		return fail(err, errlen, -EBADMSG, "service set magic is not %s", SERVICE_MAGIC);
+		return errmsg(err, errlen, -EBADMSG, "service set magic is not %s", SERVICE_MAGIC);
 	memcpy(s->network_pk, buf + 4, NETWORK_KEY_LEN);
 	memcpy(s->ed25519_pk, buf + 4 + NETWORK_KEY_LEN, 32);
 	s->seq = get_le64(buf + 4 + NETWORK_KEY_LEN + 32);
 	n = buf[SERVICE_FIXED - 1];
 	if (n > SERVICE_MAX_NAMES)
-		return fail(err, errlen, -EBADMSG, "service set has %zu names, more than %d", n,
-			    SERVICE_MAX_NAMES);
+		return errmsg(err, errlen, -EBADMSG, "service set has %zu names, more than %d", n,
+			      SERVICE_MAX_NAMES);
 	for (size_t i = 0; i < n; i++) {
 		size_t l;
 
 		if (len - MEMBER_SIG_LEN - off < 1)
-			return fail(err, errlen, -EBADMSG, "service name %zu truncated", i);
+			return errmsg(err, errlen, -EBADMSG, "service name %zu truncated", i);
 		l = buf[off];
 		if (l == 0 || l > HOSTNAME_MAX || len - MEMBER_SIG_LEN - off - 1 < l)
-			return fail(err, errlen, -EBADMSG, "service name %zu has a bad length %zu",
-				    i, l);
+			return errmsg(err, errlen, -EBADMSG,
+				      "service name %zu has a bad length %zu", i, l);
 		memcpy(s->names[i], buf + off + 1, l);
 		s->names[i][l] = '\0';
 		off += 1 + l;
 	}
 	s->nnames = n;
 	if (!names_ok(s))
-		return fail(err, errlen, -EBADMSG,
-			    "service names must be distinct DNS labels (1-63 of a-z, 0-9 and '-')");
+		return errmsg(
+			err, errlen, -EBADMSG,
+			"service names must be distinct DNS labels (1-63 of a-z, 0-9 and '-')");
 	if (len != off + MEMBER_SIG_LEN)
-		return fail(err, errlen, -EBADMSG, "service set has %zu trailing bytes",
-			    len - off - MEMBER_SIG_LEN);
+		return errmsg(err, errlen, -EBADMSG, "service set has %zu trailing bytes",
+			      len - off - MEMBER_SIG_LEN);
 	memcpy(s->sig, buf + off, MEMBER_SIG_LEN);
 	return (int)off;
 }
@@ -163,11 +151,11 @@ int service_set_decode(const uint8_t *buf, size_t len, struct service_set *s, ch
 	memcpy(msg + SERVICE_CONTEXT_LEN, buf, (size_t)ret);
 	if (crypto_sign_verify_detached(s->sig, msg, SERVICE_CONTEXT_LEN + (size_t)ret,
 					s->ed25519_pk) != 0) {
-		ret = fail(err, errlen, -EPERM, "service set signature does not verify");
+		ret = errmsg(err, errlen, -EPERM, "service set signature does not verify");
 		goto err;
 	}
 	if (crypto_sign_ed25519_pk_to_curve25519(s->x25519_pk, s->ed25519_pk) != 0) {
-		ret = fail(err, errlen, -EBADMSG, "service set ed25519 key has no X25519 form");
+		ret = errmsg(err, errlen, -EBADMSG, "service set ed25519 key has no X25519 form");
 		goto err;
 	}
 	return 0;
