@@ -179,6 +179,10 @@ bool fw_rule_parse_ports(const char *s, struct fw_rule *r, char *err, size_t err
 static bool set_network(struct fw_rule *r, const char *net, const char *from, char *err,
 			size_t errlen)
 {
+	/* `any' is the keyword for "no network scope" (--network any), so it
+	 * cannot also name a network: `bob.any' would not read back. */
+	if (strcmp(net, "any") == 0)
+		return say(err, errlen, "%s: `any' is not a network name", from);
 	if (!hostname_valid(net))
 		return say(err, errlen,
 			   "`%.*s' is not a network name: use 1 to 63 of a-z, 0-9 and '-', not "
