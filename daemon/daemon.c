@@ -6,7 +6,8 @@
  * main.c sends READY=1 once this returns). Stop (SIGTERM,
  * SIGINT): every handle is closed, so uv_run returns and uv_loop_close
  * succeeds; closing the TUN descriptor deletes the device, and with it its
- * addresses and routes. SIGHUP re-reads the peer list.
+ * addresses and routes. SIGHUP re-reads the peer list and the firewall's
+ * policy file.
  */
 #include "daemon/mantad.h"
 
@@ -82,6 +83,7 @@ static void on_signal(uv_signal_t *s, int signum)
 	if (signum == SIGHUP) {
 		supervisor_reloading(d);
 		reload(d);
+		filter_reload(&d->fw, &d->cfg); /* its own file: even if the config was refused */
 		supervisor_ready(d);
 		return;
 	}

@@ -194,6 +194,41 @@ static void load(struct filter *f)
 		log_err("firewall", "out of memory for the default rules");
 }
 
+void filter_reload(struct filter *f, const struct config *cfg)
+{
+	struct fw_policy next;
+	struct fw_ruleset *rs;
+	char err[sizeof(f->load_error)];
+	int r;
+
+	if (!f->ready)
+		return;
+	r = fw_policy_load(f->path, &next, err, sizeof(err));
+	if (r == -ENOENT && (r = fw_policy_init(&next)) < 0)
+		snprintf(err, sizeof(err), "out of memory for the default rules");
+	if (r < 0) {
+		/* Keep enforcing what runs; edits stay refused until the file is
+		 * fixed, so that no edit overwrites what the user is writing. */
+		memcpy(f->load_error, err, sizeof(err));
+		f->load_failed = true;
+		log_err("firewall", "SIGHUP: keeping the running rules: %s", err);
+		return;
+	}
+	rs = compile(f, &next, cfg);
+	if (!rs) {
+		fw_policy_free(&next);
+		log_err("firewall", "SIGHUP: out of memory, keeping the running rules");
+		return;
+	}
+	install(f, rs);
+	fw_policy_free(&f->policy);
+	f->policy = next;
+	f->load_failed = false;
+	f->load_error[0] = '\0';
+	log_info("firewall", "%s: re-read, %zu rules, inbound %s by default", f->path,
+		 f->policy.nrules, fw_action_name(f->policy.defaults[FW_DEFAULT_IN]));
+}
+
 int filter_start(struct filter *f, struct mantad *d)
 {
 	int r;

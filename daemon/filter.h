@@ -57,6 +57,11 @@ void filter_refresh(struct mantad *d, const struct config *cfg);
  * (its rules belong to the filter). err says why not. */
 int filter_apply(struct filter *f, struct fw_policy *next, char *err, size_t errlen) WARN_UNUSED;
 
+/* SIGHUP: read the policy file again and, if it loads, make it the live
+ * policy (compiled against cfg's peers); established flows stay. A file
+ * that does not load is named in the log and the running rules stay. */
+void filter_reload(struct filter *f, const struct config *cfg);
+
 /* The data-path hooks: true if the packet goes on. A rejected packet's
  * reply is sent from here. */
 bool filter_in(struct mantad *d, const uint8_t *ip, size_t len);

@@ -3,7 +3,8 @@
 # a new static peer C, a changed setting of peer B, an option this mantad
 # does not know -- applies without dropping the session with B or losing a
 # packet of the ping; a configuration with an error is refused and the
-# running one stays.
+# running one stays. The same for A's firewall file: a rule added to it by
+# hand applies on SIGHUP, a broken file is refused and the rules stay.
 #
 #   ┌────── a ──────┐     ┌──── r ────┐     ┌────── b ──────┐
 #   │ mantad A      ├─────┤ "internet"├─────┤ mantad B      │  ping b -> A all along
@@ -67,6 +68,35 @@ kill -HUP "${PID[A]}"
 wait_for 5 grep -q "SIGHUP: keeping the running configuration: ${CONF[A]}:$((line + 2)): public_key is not a valid key: \`not-a-key'" "${LOG[A]}"
 json_true A "len(j['peers']) == 2"
 n c ping -c 2 -i 0.2 -W 2 "${V6[A]}" >/dev/null
+
+pretty A "SIGHUP with a firewall rule added to firewall.json: B's TCP to port 7000 stops"
+n a "$TOOLS/tcp_probe.py" serve 7000 >"$TMP/serve.out" 2>&1 &
+BGPIDS+=($!)
+wait_for 5 grep -q listening "$TMP/serve.out"
+out=$(n b "$TOOLS/tcp_probe.py" connect "${V6[A]}" 7000) || true
+[[ $out == ok* ]] || fail "B cannot reach port 7000 before the reload: $out; $(json_get A "j['firewall']")"
+FW=${STATE[A]}/firewall.json
+cat >"$FW.new" <<'JSON'
+{"version": 1,
+ "default": {"in": "deny", "out": "allow", "static": "allow"},
+ "reject": false, "max_flows": 65536,
+ "rules": [{"direction": "in", "action": "allow", "proto": "icmp"},
+	   {"direction": "in", "action": "deny", "proto": "tcp", "ports": "7000"}]}
+JSON
+mv "$FW.new" "$FW"
+kill -HUP "${PID[A]}"
+wait_for 5 grep -q "$FW: re-read, 2 rules, inbound deny by default" "${LOG[A]}"
+[[ $(n b "$TOOLS/tcp_probe.py" connect "${V6[A]}" 7000 1) == timeout* ]] ||
+	fail "B still reaches A's port 7000 after the reload"
+json_true A "j['firewall']['rules'] == 2 and j['firewall']['dropped']['in_rule'] >= 1"
+
+pretty A "SIGHUP with a broken firewall.json: refused, the rule stays"
+printf '{"version": 1, "rules": [' >"$FW"
+kill -HUP "${PID[A]}"
+wait_for 5 grep -q "SIGHUP: keeping the running rules: $FW: not JSON" "${LOG[A]}"
+[[ $(n b "$TOOLS/tcp_probe.py" connect "${V6[A]}" 7000 1) == timeout* ]] ||
+	fail "the broken file opened port 7000"
+json_true A "j['firewall']['rules'] == 2 and j['firewall']['error'] is not None"
 
 pretty B "the ping ran through: no loss, and A kept its session with B"
 wait_for 10 replies_at_least $((r0 + 20))
