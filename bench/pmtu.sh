@@ -3,9 +3,10 @@
 # link has MTU 1500, 1300, then 1200 (IPv4 underlay), iperf3 TCP over the
 # tunnel with IPv4 and IPv6 inside, and each figure's ratio to the same
 # transfer at 1500. The issue asks for at least 0.8; this script fails when
-# a ratio is below BENCH_PMTU_MIN (default 0.8). Each figure is the median
-# of BENCH_PMTU_RUNS runs, because one run on a 2-core machine swings by
-# more than the 20% being checked.
+# a ratio is below BENCH_PMTU_MIN (default 0.8). Each figure is the best
+# of BENCH_PMTU_RUNS runs interleaved across the MTUs, because one run on a
+# 2-core machine swings by more than the 20% being checked.
+# tests/e2e/t_pmtu_speed.sh runs this with short runs in `make check`.
 #
 #   a: mantad A, iperf3 -c -- r1 == narrow link == r2 -- b: mantad B, iperf3 -s
 #
@@ -44,40 +45,51 @@ BGPIDS+=("$!")
 wait_for 5 eval "n b ss -Hltn 'sport = :$IPERF_PORT' | grep LISTEN"
 n a ping -c 1 -W 5 "${V4[B]}" >/dev/null
 
-# median_mbit ADDRESS: the median Mbit/s of RUNS one-stream iperf3 runs.
-median_mbit() {
-	local i out=()
-	for ((i = 0; i < RUNS; i++)); do
-		out+=("$(n a iperf3 -c "$1" -p $IPERF_PORT -t "$SECS" -J | python3 -c '
+# mbit ADDRESS: Mbit/s of one one-stream iperf3 run.
+mbit() {
+	n a iperf3 -c "$1" -p $IPERF_PORT -t "$SECS" -J | python3 -c '
 import json, sys
 r = json.load(sys.stdin)
 if "error" in r:
     sys.exit("iperf3: " + r["error"])
-print("%.0f" % (r["end"]["sum_received"]["bits_per_second"] / 1e6))')")
-	done
-	printf '%s\n' "${out[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p"
+print("%.0f" % (r["end"]["sum_received"]["bits_per_second"] / 1e6))'
 }
 
+# The runs interleave the MTUs (1500, 1300, 1200, 1500, ...) and each
+# figure is the best of its RUNS: whatever else the machine does only ever
+# slows a run down, and a slow spell then hits every MTU alike instead of
+# one of them.
 declare -A MBIT=()
+for ((round = 1; round <= RUNS; round++)); do
+	for mtu in 1500 1300 1200; do
+		narrow "$mtu" >/dev/null
+		want=$((60 + (mtu - 60) / 16 * 16))
+		((want > 1340)) && want=1340
+		wait_for 20 json_true A "peer('B')['path_mtu'] == $want and peer('B')['probe_state'] == 'search_complete'"
+		for fam in 4 6; do
+			[[ $fam == 4 ]] && addr=${V4[B]} || addr=${V6[B]}
+			m=$(mbit "$addr")
+			say "round $round, link MTU $mtu, IPv$fam inner: $m Mbit/s"
+			((m > ${MBIT[$mtu$fam]:-0})) && MBIT[$mtu$fam]=$m
+		done
+	done
+done
+
 bad=0
 printf '\n| link MTU | path_mtu | max_inner | IPv4 inner Mbit/s | ratio | IPv6 inner Mbit/s | ratio |\n'
-printf '|---|---|---|---|---|---|---|\n' 
+printf '|---|---|---|---|---|---|---|\n'
 for mtu in 1500 1300 1200; do
-	narrow "$mtu" >/dev/null
 	want=$((60 + (mtu - 60) / 16 * 16))
 	((want > 1340)) && want=1340
-	wait_for 20 json_true A "peer('B')['path_mtu'] == $want and peer('B')['probe_state'] == 'search_complete'"
 	row="| $mtu | $want | $((want - 60))"
 	for fam in 4 6; do
-		[[ $fam == 4 ]] && addr=${V4[B]} || addr=${V6[B]}
-		MBIT[$mtu$fam]=$(median_mbit "$addr")
 		ratio=$(awk -v a="${MBIT[$mtu$fam]}" -v b="${MBIT[1500$fam]}" 'BEGIN { printf "%.2f", a / b }')
 		awk -v r="$ratio" -v m="$MIN" 'BEGIN { exit !(r < m) }' && bad=$((bad + 1))
 		row+=" | ${MBIT[$mtu$fam]} | $ratio"
 	done
 	printf '%s |\n' "$row"
-	say "$(json_get A "'A->B: tx_fragmented %d, mss_clamped %d, ptb_sent %d' % (peer('B')['tx_fragmented'], peer('B')['mss_clamped'], peer('B')['ptb_sent'])")"
 done
+say "$(json_get A "'A->B: tx_fragmented %d, mss_clamped %d, ptb_sent %d' % (peer('B')['tx_fragmented'], peer('B')['mss_clamped'], peer('B')['ptb_sent'])")"
 say "load average: $(cut -d' ' -f1-3 /proc/loadavg) (2 cores)"
 stop_mantad A
 stop_mantad B
