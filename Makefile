@@ -35,6 +35,8 @@ endif
 PKGS := libsodium libb2 libuv libnl-3.0 libnl-route-3.0 jansson inih libsystemd
 # Magic DNS: ldns for the wire format and zone files, c-ares for upstream queries.
 PKGS += ldns libcares
+# Uplinks: libcurl for the tunnel broker's endpoint update (uplink/he_update.c).
+PKGS += libcurl
 CLI_PKGS := libqrencode
 TEST_PKGS := cmocka
 
@@ -82,6 +84,7 @@ include mesh/module.mk
 include tun/module.mk
 include firewall/module.mk
 include dns/module.mk
+include uplink/module.mk
 include daemon/module.mk
 include cli/module.mk
 include tests/unit/module.mk
@@ -203,6 +206,9 @@ DEB_PKGS += libhttp-parser-dev wrk
 # reference), dnsmasq (a rival on port 53), dnsperf, curl and dbus-daemon
 # (the private bus of the resolved backend's unit test).
 DEB_PKGS += libldns-dev libc-ares-dev dnsutils unbound dnsmasq-base dnsperf curl dbus-daemon
+# Uplinks: libcurl (the broker's endpoint update); tshark decodes 6in4 in
+# tests/e2e/t_uplink_6in4.sh.
+DEB_PKGS += libcurl4-openssl-dev tshark
 
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
@@ -273,6 +279,7 @@ bench: deps
 	@MANTA_BUILD=$(BUILD) bench/api.sh
 	@MANTA_BUILD=$(BUILD) bench/dns.sh
 	@MANTA_BUILD=$(BUILD) bench/pmtu.sh
+	@MANTA_BUILD=$(BUILD) bench/uplink.sh
 	@$(MAKE) --no-print-directory $(BUILD)/tests/test_firewall_bench
 	@MANTA_BUILD=$(BUILD) bench/firewall.sh
 

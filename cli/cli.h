@@ -93,6 +93,8 @@ int cmd_kick(struct cli *cli, int argc, char **argv);
 int cmd_hostname(struct cli *cli, int argc, char **argv);
 int cmd_whois(struct cli *cli, int argc, char **argv);
 int cmd_ping(struct cli *cli, int argc, char **argv);
+int cmd_probe(struct cli *cli, int argc, char **argv);
+extern const char cmd_probe_options[]; /* cmd_probe.c */
 int cmd_up(struct cli *cli, int argc, char **argv);
 int cmd_down(struct cli *cli, int argc, char **argv);
 int cmd_genkey(struct cli *cli, int argc, char **argv);
@@ -107,6 +109,8 @@ void cli_print_firewall_status(json_t *firewall); /* status.firewall, for `manta
 int cmd_service(struct cli *cli, int argc, char **argv);
 int cmd_dns(struct cli *cli, int argc, char **argv);
 extern const char cmd_dns_options[]; /* cmd_dns.c */
+int cmd_uplink(struct cli *cli, int argc, char **argv);
+extern const char cmd_uplink_options[]; /* cmd_uplink.c */
 
 /* Shared by status and peers (cmd_status.c). */
 void cli_print_peer(json_t *peer, time_t now);

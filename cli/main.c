@@ -34,6 +34,8 @@ static const struct cli_command commands[] = {
 	{ "whois", cmd_whois, "ADDRESS|HOST[.NETWORK]", "show who has an address or a name", NULL },
 	{ "ping", cmd_ping, "HOST[.NETWORK] [-c COUNT]", "send echoes to a member through the mesh",
 	  "  -c, --count COUNT  how many echoes, 1 to 100 (default 3)\n" },
+	{ "probe", cmd_probe, "udp PORT [--via MEMBER] [--address V6]",
+	  "test whether PORT is reachable from outside over IPv6", cmd_probe_options },
 	{ "up", cmd_up, "[--accept-dns=true|false]",
 	  "bring the TUN device, its addresses and routes back",
 	  "  --accept-dns=BOOL  let Magic DNS point this host at its resolver, or not\n"
@@ -41,6 +43,8 @@ static const struct cli_command commands[] = {
 	{ "dns", cmd_dns, "add|rm|list|export [ARGS]", "service names and zone files (Magic DNS)",
 	  cmd_dns_options },
 	{ "down", cmd_down, "", "take the TUN device away; peer sessions stay", NULL },
+	{ "uplink", cmd_uplink, "status [NAME] | up NAME | down NAME",
+	  "show, bring up or take down the IPv6 uplinks", cmd_uplink_options },
 	{ "firewall", cmd_firewall, "list|add|del|default|reject|flows [ARGS]",
 	  "show or change the firewall rules", cmd_firewall_options },
 	{ "tag", cmd_tag, "NAME HOST [TAG...]",

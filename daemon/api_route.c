@@ -25,7 +25,7 @@
 #define POST_ONLY "POST"
 #define COMMANDS_PREFIX "/commands/"
 
-enum route_kind { ROUTE_COMMAND, ROUTE_METRICS, ROUTE_LIST, ROUTE_RUN };
+enum route_kind { ROUTE_COMMAND, ROUTE_METRICS, ROUTE_LIST, ROUTE_RUN, ROUTE_TUNNEL };
 
 struct api_route {
 	const char *path;
@@ -42,12 +42,17 @@ static const struct api_route routes[] = {
 	{ "/v6/address", "v6_address", "addresses", ROUTE_COMMAND },
 	{ "/whois", "whois", "members", ROUTE_COMMAND },
 	{ "/version", "version", "version", ROUTE_COMMAND },
+	{ "/probe/udp", "probe_udp", "probe", ROUTE_COMMAND },
+	{ "/tunnels", "uplink_status", "tunnels", ROUTE_COMMAND },
 	{ "/metrics", "status", NULL, ROUTE_METRICS },
 	{ "/commands", NULL, "commands", ROUTE_LIST },
 };
 
 /* POST /commands/NAME. */
 static const struct api_route run_route = { COMMANDS_PREFIX, NULL, "result", ROUTE_RUN };
+/* POST /tunnels/NAME/up and /down: uplink_up and uplink_down. */
+#define TUNNELS_PREFIX "/tunnels/"
+static const struct api_route tunnel_route = { TUNNELS_PREFIX, NULL, "result", ROUTE_TUNNEL };
 
 /* --- replies ----------------------------------------------------------------- */
 
@@ -456,13 +461,15 @@ static const struct api_route *find_route(const char *path)
 			return &routes[i];
 	if (strncmp(path, COMMANDS_PREFIX, strlen(COMMANDS_PREFIX)) == 0)
 		return &run_route;
+	if (strncmp(path, TUNNELS_PREFIX, strlen(TUNNELS_PREFIX)) == 0)
+		return &tunnel_route;
 	return NULL;
 }
 
 __attribute__((noinline)) static bool method_ok(struct api_exchange *x,
 						const struct api_request *req)
 {
-	bool post = x->route->kind == ROUTE_RUN;
+	bool post = x->route->kind == ROUTE_RUN || x->route->kind == ROUTE_TUNNEL;
 	bool ok = post ? req->method == API_POST :
 			 req->method == API_GET || req->method == API_HEAD;
 	struct api_reply reply;
@@ -489,6 +496,28 @@ static struct command_call *route_run(struct api_exchange *x, const struct api_r
 	}
 	args = body_args(x, req);
 	return args ? run(x, name, args) : NULL;
+}
+
+/* POST /tunnels/NAME/up|down: the same checks as POST /commands/uplink_up. */
+static struct command_call *route_tunnel(struct api_exchange *x, const struct api_request *req)
+{
+	const char *name = req->path + strlen(TUNNELS_PREFIX), *slash = strchr(name, '/');
+	const char *cmd = slash && strcmp(slash, "/up") == 0   ? "uplink_up" :
+			  slash && strcmp(slash, "/down") == 0 ? "uplink_down" :
+								 NULL;
+	char decoded[64];
+
+	if (!cmd || slash == name ||
+	    !api_percent_decode(name, (size_t)(slash - name), false, decoded, sizeof(decoded))) {
+		fail(x, 404, "no such endpoint: %.300s (POST /tunnels/NAME/up or /down)",
+		     req->path);
+		return NULL;
+	}
+	if (req->has_query || req->body_len) {
+		fail(x, 400, "POST %.300s takes no arguments", req->path);
+		return NULL;
+	}
+	return run(x, cmd, json_pack("{s:s}", "name", decoded));
 }
 
 struct command_call *api_route_request(struct api_exchange *x, const struct api_request *req)
@@ -518,6 +547,8 @@ struct command_call *api_route_request(struct api_exchange *x, const struct api_
 	}
 	if (route->kind == ROUTE_RUN)
 		return route_run(x, req);
+	if (route->kind == ROUTE_TUNNEL)
+		return route_tunnel(x, req);
 	args = json_object();
 	if (req->has_query && x->r->find(route->command)) {
 		json_decref(args);

@@ -16,6 +16,7 @@
 #include "common/util.h"
 #include "daemon/mantad.h"
 #include "daemon/membership.h"
+#include "daemon/probe_udp.h"
 
 /* Owned by nobody but itself: created by a dispatch, freed by its answer. */
 struct command_call {
@@ -53,6 +54,8 @@ static const struct {
 	{ api_commands, &api_commands_count },
 	{ filter_commands, &filter_commands_count },
 	{ dns_commands, &dns_commands_count },
+	{ probe_commands, &probe_commands_count },
+	{ uplink_commands, &uplink_commands_count },
 };
 
 /*

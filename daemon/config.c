@@ -38,13 +38,15 @@
 #define CONFIG_WARNINGS_MAX 32
 #define SECONDS_MAX 86400.0
 
-enum section { SECT_NONE, SECT_NODE, SECT_PEER, SECT_TESTING, SECT_API, SECT_UNKNOWN };
+enum section { SECT_NONE, SECT_NODE, SECT_PEER, SECT_TESTING, SECT_API, SECT_UPLINK, SECT_UNKNOWN };
 
 static const char *const section_names[] = {
 	[SECT_NODE] = "node",
 	[SECT_PEER] = "peer",
 	[SECT_TESTING] = "testing",
 	[SECT_API] = "api",
+	/* [uplink.NAME] is matched by its prefix; this is for messages */
+	[SECT_UPLINK] = "uplink.NAME",
 };
 
 struct parser {
@@ -54,7 +56,9 @@ struct parser {
 	unsigned line; /* the line inih is working on */
 	enum section section;
 	unsigned section_line;
-	uint32_t seen; /* keys seen in this section, by their index in keys[] */
+	uint64_t seen; /* keys seen in this section, by their index in keys[] */
+	unsigned key_line[64]; /* where each of them was, for [uplink.NAME] checks */
+	char sect_name[8 + UPLINK_NAME_MAX]; /* "uplink.NAME" of the current one */
 	unsigned node_line, testing_line, api_line;
 	struct config *c;
 	size_t peers_cap;
@@ -87,10 +91,35 @@ enum key_id {
 	KEY_API_ALLOW_MUTATING,
 	KEY_ACCEPT_DNS,
 	KEY_RESOLV_CONF,
+	KEY_UP_TYPE,
+	KEY_UP_INTERFACE,
+	KEY_UP_AUTOSTART,
+	KEY_UP_HEALTH_TARGETS,
+	KEY_UP_PROBE_INTERVAL,
+	KEY_UP_MODE,
+	KEY_UP_SERVER_IPV4,
+	KEY_UP_LOCAL_IPV4,
+	KEY_UP_CLIENT_IPV6,
+	KEY_UP_ROUTED_PREFIX,
+	KEY_UP_MTU,
+	KEY_UP_DEFAULT_ROUTE,
+	KEY_UP_HE_USERNAME,
+	KEY_UP_HE_UPDATE_KEY,
+	KEY_UP_HE_TUNNEL_ID,
+	KEY_UP_HE_UPDATE_URL,
+	KEY_UP_CONFIG,
+	KEY_UP_WIREGUARD_GO,
 	KEY_COUNT,
 };
 
-_Static_assert(KEY_COUNT <= 32, "one bit of parser.seen per key");
+_Static_assert(KEY_COUNT <= 64, "one bit of parser.seen per key");
+#define SEEN(k) (UINT64_C(1) << (k))
+
+/* Which uplink types a key of [uplink.NAME] is for (struct key.types). */
+#define T_HE (1u << UPLINK_HE_6IN4)
+#define T_WG (1u << UPLINK_WIREGUARD)
+#define T_EXT (1u << UPLINK_EXTERNAL)
+#define T_ALL (T_HE | T_WG | T_EXT)
 
 struct key {
 	enum section section;
@@ -585,6 +614,263 @@ static bool set_resolv_conf(struct parser *p, const struct key *k, const char *v
 	return true;
 }
 
+/* --- [uplink.NAME] ------------------------------------------------------ */
+
+static struct uplink_config *current_uplink(struct parser *p)
+{
+	return &p->c->uplinks[p->c->nuplinks - 1];
+}
+
+static bool parse_bool(const char *v, bool *out)
+{
+	if (strcmp(v, "true") == 0)
+		*out = true;
+	else if (strcmp(v, "false") == 0)
+		*out = false;
+	else
+		return false;
+	return true;
+}
+
+static bool set_up_type(struct parser *p, const struct key *k, const char *v)
+{
+	static const enum uplink_type types[] = { UPLINK_HE_6IN4, UPLINK_WIREGUARD,
+						  UPLINK_EXTERNAL };
+
+	for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
+		if (strcmp(v, uplink_type_name(types[i])) == 0) {
+			current_uplink(p)->type = types[i];
+			return true;
+		}
+	}
+	return fail(p, p->line, "type must be he_6in4, wireguard or external: `%s'", v);
+}
+
+static bool set_up_interface(struct parser *p, const struct key *k, const char *v)
+{
+	if (!valid_ifname(v))
+		return fail(p, p->line,
+			    "interface must be a device name of 1-%d characters "
+			    "without `/', `:' or white space: `%s'",
+			    IFNAMSIZ - 1, v);
+	strcpy(current_uplink(p)->ifname, v);
+	return true;
+}
+
+static bool set_up_bool(struct parser *p, const struct key *k, const char *v)
+{
+	struct uplink_config *u = current_uplink(p);
+
+	if (!parse_bool(v, strcmp(k->name, "autostart") == 0 ? &u->autostart : &u->default_route))
+		return fail(p, p->line, "%s must be true or false: `%s'", k->name, v);
+	return true;
+}
+
+/* IPv6 literals separated by commas or white space. */
+static bool set_up_targets(struct parser *p, const struct key *k, const char *v)
+{
+	struct uplink_config *u = current_uplink(p);
+	const char *s = v;
+
+	u->ntargets = 0;
+	while (*s) {
+		size_t len = strcspn(s, ", \t");
+		char addr[INET6_ADDRSTRLEN];
+
+		if (len == 0) {
+			s++;
+			continue;
+		}
+		if (len >= sizeof(addr))
+			return fail(p, p->line, "health_targets: not an IPv6 address: `%.*s'",
+				    (int)len, s);
+		memcpy(addr, s, len);
+		addr[len] = '\0';
+		if (u->ntargets == HEALTH_TARGETS_MAX)
+			return fail(p, p->line, "health_targets: at most %d addresses: `%s'",
+				    HEALTH_TARGETS_MAX, v);
+		if (inet_pton(AF_INET6, addr, &u->targets[u->ntargets]) != 1)
+			return fail(p, p->line, "health_targets: not an IPv6 address: `%s'", addr);
+		u->ntargets++;
+		s += len;
+	}
+	return true;
+}
+
+static bool set_up_interval(struct parser *p, const struct key *k, const char *v)
+{
+	uint64_t ns;
+
+	if (!parse_seconds(v, &ns) || ns < 100000000ull || ns > 3600000000000ull)
+		return fail(p, p->line, "probe_interval must be 0.1-3600 seconds: `%s'", v);
+	current_uplink(p)->probe_interval_ns = ns;
+	return true;
+}
+
+static bool set_up_mode(struct parser *p, const struct key *k, const char *v)
+{
+	static const char *const modes[] = {
+		[UPLINK_MODE_AUTO] = "auto",
+		[UPLINK_MODE_KERNEL] = "kernel",
+		[UPLINK_MODE_USERSPACE] = "userspace",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(modes); i++) {
+		if (strcmp(v, modes[i]) == 0) {
+			current_uplink(p)->mode = (enum uplink_mode)i;
+			return true;
+		}
+	}
+	return fail(p, p->line, "mode must be auto, kernel or userspace: `%s'", v);
+}
+
+/* server_ipv4: an IPv4 literal, not 0.0.0.0; local_ipv4 may be empty
+ * (auto: the source the kernel picks toward the server). */
+static bool set_up_ipv4(struct parser *p, const struct key *k, const char *v)
+{
+	struct uplink_config *u = current_uplink(p);
+	bool local = strcmp(k->name, "local_ipv4") == 0;
+	struct in_addr a = { 0 };
+
+	if (local && !*v) {
+		u->local_ipv4 = a;
+		return true;
+	}
+	if (inet_pton(AF_INET, v, &a) != 1 || a.s_addr == htonl(INADDR_ANY))
+		return fail(p, p->line, "%s must be an IPv4 address%s: `%s'", k->name,
+			    local ? " or empty (auto)" : "", v);
+	if (local)
+		u->local_ipv4 = a;
+	else
+		u->server_ipv4 = a;
+	return true;
+}
+
+/* "ADDR/PLEN" with PLEN in min..max. */
+static bool parse_prefix(const char *v, unsigned min, unsigned max, struct in6_addr *a,
+			 uint8_t *plen)
+{
+	const char *slash = strchr(v, '/');
+	char addr[INET6_ADDRSTRLEN];
+	unsigned long len;
+
+	if (!slash || (size_t)(slash - v) >= sizeof(addr))
+		return false;
+	memcpy(addr, v, (size_t)(slash - v));
+	addr[slash - v] = '\0';
+	if (inet_pton(AF_INET6, addr, a) != 1 || !parse_uint(slash + 1, 128, &len) || len < min ||
+	    len > max)
+		return false;
+	*plen = (uint8_t)len;
+	return true;
+}
+
+static bool set_up_client(struct parser *p, const struct key *k, const char *v)
+{
+	struct uplink_config *u = current_uplink(p);
+
+	if (!parse_prefix(v, 1, 128, &u->client_ipv6, &u->client_plen))
+		return fail(p, p->line,
+			    "client_ipv6 must be an IPv6 address with its prefix length "
+			    "(2001:db8:1::2/64): `%s'",
+			    v);
+	return true;
+}
+
+static bool set_up_routed(struct parser *p, const struct key *k, const char *v)
+{
+	struct uplink_config *u = current_uplink(p);
+
+	if (!parse_prefix(v, 48, 64, &u->routed_prefix, &u->routed_plen))
+		return fail(p, p->line,
+			    "routed_prefix must be an IPv6 prefix of length 48 to 64 "
+			    "(2001:db8:2::/48): `%s'",
+			    v);
+	for (unsigned bit = u->routed_plen; bit < 128; bit++)
+		if (u->routed_prefix.s6_addr[bit / 8] & (0x80 >> (bit % 8)))
+			return fail(p, p->line, "routed_prefix has bits set after its /%u: `%s'",
+				    u->routed_plen, v);
+	return true;
+}
+
+static bool set_up_mtu(struct parser *p, const struct key *k, const char *v)
+{
+	unsigned long mtu;
+
+	if (!parse_uint(v, 1500, &mtu) || mtu < 1280)
+		return fail(p, p->line, "mtu must be 1280-1500: `%s'", v);
+	current_uplink(p)->mtu = (uint16_t)mtu;
+	return true;
+}
+
+/* A string of printable characters without white space, shorter than max;
+ * the tunnel broker's user name also without `:' (HTTP basic auth), its
+ * tunnel id only of [A-Za-z0-9._-] (a query parameter, never escaped). */
+static bool set_up_string(struct parser *p, const struct key *k, const char *v)
+{
+	struct uplink_config *u = current_uplink(p);
+	char *dst;
+	size_t max;
+	const char *what = "printable characters without white space";
+
+	if (!strcmp(k->name, "he_username")) {
+		dst = u->he_username;
+		max = sizeof(u->he_username);
+		what = "printable characters without white space or `:'";
+	} else if (!strcmp(k->name, "he_update_key")) {
+		dst = u->he_update_key;
+		max = sizeof(u->he_update_key);
+	} else {
+		dst = u->he_tunnel_id;
+		max = sizeof(u->he_tunnel_id);
+		what = "letters, digits, `.', `_' and `-'";
+	}
+	for (const char *q = v; *q; q++) {
+		bool ok = isgraph((unsigned char)*q);
+
+		if (dst == u->he_username)
+			ok = ok && *q != ':';
+		if (dst == u->he_tunnel_id)
+			ok = isalnum((unsigned char)*q) || strchr("._-", *q);
+		if (!ok)
+			return fail(p, p->line, "%s must be %s: `%s'", k->name, what, v);
+	}
+	if (!*v || strlen(v) >= max)
+		return fail(p, p->line, "%s must be 1-%zu characters: `%s'", k->name, max - 1, v);
+	strcpy(dst, v);
+	return true;
+}
+
+static bool set_up_url(struct parser *p, const struct key *k, const char *v)
+{
+	struct uplink_config *u = current_uplink(p);
+	bool ok = strncmp(v, "http://", 7) == 0 || strncmp(v, "https://", 8) == 0;
+
+	for (const char *q = v; *q && ok; q++)
+		ok = isgraph((unsigned char)*q);
+	if (!ok || strlen(v) >= sizeof(u->he_update_url) || strchr(v, '?'))
+		return fail(p, p->line,
+			    "he_update_url must be an http:// or https:// URL of at most %zu "
+			    "characters, without white space or a query: `%s'",
+			    sizeof(u->he_update_url) - 1, v);
+	strcpy(u->he_update_url, v);
+	return true;
+}
+
+/* config (the wg-quick file) and wireguard_go: absolute paths. */
+static bool set_up_path(struct parser *p, const struct key *k, const char *v)
+{
+	struct uplink_config *u = current_uplink(p);
+	char *dst = strcmp(k->name, "config") == 0 ? u->wg_config : u->wg_go;
+
+	if (v[0] != '/' || strlen(v) >= UPLINK_PATH_MAX)
+		return fail(p, p->line,
+			    "%s must be an absolute path of at most %d characters: `%s'", k->name,
+			    UPLINK_PATH_MAX - 1, v);
+	strcpy(dst, v);
+	return true;
+}
+
 #define TIMER(name) SECT_TESTING, #name, set_timer, offsetof(struct config_timers, name)
 
 static const struct key keys[] = {
@@ -609,14 +895,143 @@ static const struct key keys[] = {
 	[KEY_API_LISTEN] = { SECT_API, "listen", set_api_listen, 0 },
 	[KEY_API_PORT] = { SECT_API, "port", set_api_port, 0 },
 	[KEY_API_ALLOW_MUTATING] = { SECT_API, "allow_mutating", set_api_bool, 0 },
+	[KEY_UP_TYPE] = { SECT_UPLINK, "type", set_up_type, 0 },
+	[KEY_UP_INTERFACE] = { SECT_UPLINK, "interface", set_up_interface, 0 },
+	[KEY_UP_AUTOSTART] = { SECT_UPLINK, "autostart", set_up_bool, 0 },
+	[KEY_UP_HEALTH_TARGETS] = { SECT_UPLINK, "health_targets", set_up_targets, 0 },
+	[KEY_UP_PROBE_INTERVAL] = { SECT_UPLINK, "probe_interval", set_up_interval, 0 },
+	[KEY_UP_MODE] = { SECT_UPLINK, "mode", set_up_mode, 0 },
+	[KEY_UP_SERVER_IPV4] = { SECT_UPLINK, "server_ipv4", set_up_ipv4, 0 },
+	[KEY_UP_LOCAL_IPV4] = { SECT_UPLINK, "local_ipv4", set_up_ipv4, 0 },
+	[KEY_UP_CLIENT_IPV6] = { SECT_UPLINK, "client_ipv6", set_up_client, 0 },
+	[KEY_UP_ROUTED_PREFIX] = { SECT_UPLINK, "routed_prefix", set_up_routed, 0 },
+	[KEY_UP_MTU] = { SECT_UPLINK, "mtu", set_up_mtu, 0 },
+	[KEY_UP_DEFAULT_ROUTE] = { SECT_UPLINK, "default_route", set_up_bool, 0 },
+	[KEY_UP_HE_USERNAME] = { SECT_UPLINK, "he_username", set_up_string, 0 },
+	[KEY_UP_HE_UPDATE_KEY] = { SECT_UPLINK, "he_update_key", set_up_string, 0 },
+	[KEY_UP_HE_TUNNEL_ID] = { SECT_UPLINK, "he_tunnel_id", set_up_string, 0 },
+	[KEY_UP_HE_UPDATE_URL] = { SECT_UPLINK, "he_update_url", set_up_url, 0 },
+	[KEY_UP_CONFIG] = { SECT_UPLINK, "config", set_up_path, 0 },
+	[KEY_UP_WIREGUARD_GO] = { SECT_UPLINK, "wireguard_go", set_up_path, 0 },
+};
+
+/* [uplink.NAME]: which types each key is for (end_uplink checks). */
+static const unsigned uplink_key_types[KEY_COUNT] = {
+	[KEY_UP_TYPE] = T_ALL,
+	[KEY_UP_INTERFACE] = T_ALL,
+	[KEY_UP_AUTOSTART] = T_ALL,
+	[KEY_UP_HEALTH_TARGETS] = T_ALL,
+	[KEY_UP_PROBE_INTERVAL] = T_ALL,
+	[KEY_UP_MODE] = T_HE,
+	[KEY_UP_SERVER_IPV4] = T_HE,
+	[KEY_UP_LOCAL_IPV4] = T_HE,
+	[KEY_UP_CLIENT_IPV6] = T_HE,
+	[KEY_UP_ROUTED_PREFIX] = T_HE,
+	[KEY_UP_MTU] = T_HE,
+	[KEY_UP_DEFAULT_ROUTE] = T_HE,
+	[KEY_UP_HE_USERNAME] = T_HE,
+	[KEY_UP_HE_UPDATE_KEY] = T_HE,
+	[KEY_UP_HE_TUNNEL_ID] = T_HE,
+	[KEY_UP_HE_UPDATE_URL] = T_HE,
+	[KEY_UP_CONFIG] = T_WG,
+	[KEY_UP_WIREGUARD_GO] = T_WG,
 };
 
 /* --- sections and lines -------------------------------------------------- */
 
+/* The end of an [uplink.NAME]: what its type requires, what it does not
+ * take, and the type's defaults. */
+static void end_uplink(struct parser *p)
+{
+	struct uplink_config *u = current_uplink(p);
+	const char *type = uplink_type_name(u->type);
+	uint64_t he_update = SEEN(KEY_UP_HE_USERNAME) | SEEN(KEY_UP_HE_UPDATE_KEY) |
+			     SEEN(KEY_UP_HE_TUNNEL_ID);
+
+	if (!(p->seen & SEEN(KEY_UP_TYPE))) {
+		fail(p, p->section_line, "[%s] without type (he_6in4, wireguard or external)",
+		     p->sect_name);
+		return;
+	}
+	for (size_t i = 0; i < KEY_COUNT; i++) {
+		if ((p->seen & SEEN(i)) && !(uplink_key_types[i] & (1u << u->type))) {
+			fail(p, p->key_line[i], "`%s' is not a key of a %s uplink ([%s])",
+			     keys[i].name, type, p->sect_name);
+			return;
+		}
+	}
+	if (u->type == UPLINK_HE_6IN4 && !(p->seen & SEEN(KEY_UP_SERVER_IPV4)))
+		fail(p, p->section_line, "[%s]: a he_6in4 uplink needs server_ipv4", p->sect_name);
+	else if (u->type == UPLINK_HE_6IN4 && !(p->seen & SEEN(KEY_UP_CLIENT_IPV6)))
+		fail(p, p->section_line, "[%s]: a he_6in4 uplink needs client_ipv6", p->sect_name);
+	else if ((p->seen & he_update) && (p->seen & he_update) != he_update)
+		fail(p, p->section_line,
+		     "[%s]: the endpoint update needs all of he_username, he_update_key "
+		     "and he_tunnel_id",
+		     p->sect_name);
+	else if ((p->seen & SEEN(KEY_UP_HE_UPDATE_URL)) && !(p->seen & he_update))
+		fail(p, p->key_line[KEY_UP_HE_UPDATE_URL],
+		     "he_update_url without he_username, he_update_key and he_tunnel_id");
+	else if (u->type == UPLINK_WIREGUARD && !(p->seen & SEEN(KEY_UP_CONFIG)))
+		fail(p, p->section_line, "[%s]: a wireguard uplink needs config (a wg-quick file)",
+		     p->sect_name);
+	else if (u->type == UPLINK_EXTERNAL && !u->ifname[0])
+		fail(p, p->section_line, "[%s]: an external uplink needs interface", p->sect_name);
+	if (u->type == UPLINK_HE_6IN4 && !u->mtu)
+		u->mtu = 1480;
+}
+
+/* "[uplink.NAME]": NAME of [A-Za-z0-9_-], unique, at most UPLINK_MAX. */
+static void add_uplink(struct parser *p, const char *name, size_t len)
+{
+	struct config *c = p->c;
+	struct uplink_config *u;
+
+	snprintf(p->sect_name, sizeof(p->sect_name), "uplink.%.*s",
+		 (int)(len < UPLINK_NAME_MAX ? len : UPLINK_NAME_MAX - 1), name);
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '_' && name[i] != '-')
+			len = 0;
+	if (len == 0 || len >= UPLINK_NAME_MAX) {
+		fail(p, p->line,
+		     "an uplink's name must be 1-%d letters, digits, `_' or `-': `[uplink.%.*s]'",
+		     UPLINK_NAME_MAX - 1, (int)strcspn(name, "]"), name);
+		return;
+	}
+	for (size_t i = 0; i < c->nuplinks; i++) {
+		if (strcmp(c->uplinks[i].name, p->sect_name + 7) == 0) {
+			fail(p, p->line, "duplicate section [%s] (the first is at line %u)",
+			     p->sect_name, c->uplinks[i].line);
+			return;
+		}
+	}
+	if (c->nuplinks == UPLINK_MAX) {
+		fail(p, p->line, "at most %d [uplink.NAME] sections: `[%s]'", UPLINK_MAX,
+		     p->sect_name);
+		return;
+	}
+	if (!c->uplinks) {
+		c->uplinks = calloc(UPLINK_MAX, sizeof(*c->uplinks));
+		if (!c->uplinks) {
+			p->oom = true;
+			fail(p, p->line, "out of memory");
+			return;
+		}
+	}
+	u = &c->uplinks[c->nuplinks++];
+	memset(u, 0, sizeof(*u));
+	strcpy(u->name, p->sect_name + 7);
+	u->line = p->line;
+	u->autostart = true;
+	u->probe_interval_ns = HEALTH_DEFAULT_INTERVAL_NS;
+}
+
 static void end_section(struct parser *p)
 {
-	if (p->section == SECT_PEER && !(p->seen & (1u << KEY_PUBLIC_KEY)))
+	if (p->section == SECT_PEER && !(p->seen & SEEN(KEY_PUBLIC_KEY)))
 		fail(p, p->section_line, "[peer] without public_key");
+	if (p->section == SECT_UPLINK && !p->err_line)
+		end_uplink(p);
 }
 
 static bool add_peer(struct parser *p)
@@ -662,6 +1077,16 @@ static void unknown_section(struct parser *p, const char *name, size_t len)
 	while (end > start && isspace((unsigned char)name[end - 1]))
 		end--;
 	if (end - start < sizeof(trimmed)) {
+		memcpy(trimmed, name + start, end - start);
+		trimmed[end - start] = '\0';
+		/* [uplink], [Uplink.x], [uplinks.x], [uplink x]: what comes before
+		 * the first `.' or blank. */
+		trimmed[strcspn(trimmed, ". \t")] = '\0';
+		if (near_miss(trimmed, "uplink")) {
+			fail(p, p->line, "unknown section [%.*s] (did you mean [uplink.NAME]?)",
+			     (int)len, name);
+			return;
+		}
 		memcpy(trimmed, name + start, end - start);
 		trimmed[end - start] = '\0';
 		for (size_t n = 1; n < ARRAY_SIZE(section_names); n++) {
@@ -711,7 +1136,14 @@ static void start_section(struct parser *p, const char *s, size_t len)
 		;
 	if (i < len && s[i] != ';' && s[i] != '#')
 		goto err_syntax;
+	if ((size_t)(close - s - 1) >= 7 && !memcmp(s + 1, "uplink.", 7)) {
+		p->section = SECT_UPLINK;
+		add_uplink(p, s + 8, (size_t)(close - s - 8));
+		return;
+	}
 	for (size_t n = 1; n < ARRAY_SIZE(section_names); n++) {
+		if (n == SECT_UPLINK)
+			continue;
 		if (strlen(section_names[n]) == (size_t)(close - s - 1) &&
 		    !memcmp(section_names[n], s + 1, (size_t)(close - s - 1))) {
 			p->section = (enum section)n;
@@ -781,7 +1213,9 @@ static char *read_line(char *str, int num, void *stream)
 static int handle_key(void *user, const char *section, const char *name, const char *value)
 {
 	struct parser *p = user;
-	const char *sect = p->section < SECT_UNKNOWN ? section_names[p->section] : NULL;
+	const char *sect = p->section == SECT_UPLINK ? p->sect_name :
+			   p->section < SECT_UNKNOWN ? section_names[p->section] :
+						       NULL;
 
 	if (p->err_line || p->section == SECT_UNKNOWN)
 		return 1;
@@ -792,11 +1226,12 @@ static int handle_key(void *user, const char *section, const char *name, const c
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		if (keys[i].section != p->section || strcmp(keys[i].name, name) != 0)
 			continue;
-		if (p->seen & (1u << i)) {
+		if (p->seen & SEEN(i)) {
 			fail(p, p->line, "duplicate key `%s' in [%s]", name, sect);
 			return 1;
 		}
-		p->seen |= 1u << i;
+		p->seen |= SEEN(i);
+		p->key_line[i] = p->line;
 		keys[i].set(p, &keys[i], value);
 		return 1;
 	}
@@ -858,6 +1293,7 @@ void config_free(struct config *c)
 	free(c->warnings);
 	free(c->state_dir);
 	free(c->peers);
+	free(c->uplinks);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -32,6 +32,36 @@
  *                                  and MCP too (never without the token or
  *                                  the socket's rights)
  *
+ *   [uplink.NAME]                  repeated: the host's IPv6 uplinks (uplink/uplink.h);
+ *                                  NAME of 1-31 letters, digits, `_', `-'
+ *   type = he_6in4                 he_6in4 | wireguard | external (required)
+ *   interface = he-NAME            the device; required for external; default
+ *                                  he-NAME (he_6in4), the file's name (wireguard)
+ *   autostart = true               bring it up when mantad starts
+ *   health_targets = 2001:db8::1   IPv6 literals to ping through it, at most 4;
+ *                                  default: he_6in4 the server's end (client
+ *                                  prefix ::1), others none (link state only)
+ *   probe_interval = 1             seconds (fractions allowed, 0.1-3600)
+ *     he_6in4 only:
+ *   mode = auto                    auto | kernel (sit) | userspace (raw + TUN)
+ *   server_ipv4 = 192.0.2.1        the broker's end (required)
+ *   local_ipv4 =                   this end; empty = the kernel's source
+ *                                  address toward server_ipv4
+ *   client_ipv6 = 2001:db8:1::2/64 this end's tunnel address (required)
+ *   routed_prefix = 2001:db8:2::/48  the routed /48../64 (status only)
+ *   mtu = 1480                     1280-1500
+ *   default_route = false          true: ::/0 via the server's end, metric 2048
+ *   he_username = NAME             all three or none: the broker's endpoint
+ *   he_update_key = KEY            update (nic/update) when the local IPv4
+ *   he_tunnel_id = 123456          changes
+ *   he_update_url = https://ipv4.tunnelbroker.net/nic/update
+ *     wireguard only:
+ *   config = /etc/wireguard/wg6.conf   a wg-quick style file (required)
+ *   wireguard_go = /usr/bin/wireguard-go  when the kernel has no WireGuard;
+ *                                  default: wireguard-go from PATH
+ *   A key of another type's uplink is an error. [uplink.*] changes take
+ *   effect on restart (SIGHUP leaves the uplinks alone).
+ *
  * A peer's allowed addresses are the /128 and /32 derived from its key; there
  * is no AllowedIPs. Parsing never touches the network: endpoints are checked
  * for syntax here and resolved by config_resolve_endpoint().
@@ -47,6 +77,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "uplink/uplink.h"
 
 #define CONFIG_DEFAULT_PORT 51820
 #define CONFIG_DEFAULT_TUN "manta0"
@@ -97,6 +128,8 @@ struct config {
 	bool accept_dns; /* Magic DNS may point the host at its resolver */
 	char resolv_conf[256]; /* the resolv.conf of direct mode */
 	struct config_api api;
+	struct uplink_config *uplinks; /* heap (UPLINK_MAX of them) or NULL */
+	size_t nuplinks;
 	/* Heap or NULL: one "FILE:LINE: …" line per unknown key or section,
 	 * which the parse skipped (config_load logs them). */
 	char *warnings;

@@ -72,6 +72,11 @@ static void reload(struct mantad *d)
 	d->cfg.npeers = next.npeers;
 	next.peers = NULL;
 	next.npeers = 0;
+	if (next.nuplinks != d->cfg.nuplinks ||
+	    (next.nuplinks &&
+	     memcmp(next.uplinks, d->cfg.uplinks, next.nuplinks * sizeof(*next.uplinks)) != 0))
+		log_warn("config", "%s: [uplink.*] changes take effect on restart only",
+			 d->config_path);
 	config_free(&next);
 	log_info("config", "%s: re-read, %zu peers", d->config_path, d->cfg.npeers);
 }
@@ -193,6 +198,9 @@ int mantad_start(struct mantad *d)
 	r = peers_sync(d, &d->cfg);
 	if (r < 0)
 		return r;
+	r = uplinks_start(&d->uplinks, d, &d->cfg);
+	if (r < 0)
+		return r;
 	r = membership_start(&d->mem);
 	if (r < 0)
 		return r;
@@ -238,6 +246,7 @@ void mantad_stop(struct mantad *d)
 	filter_stop(&d->fw);
 	control_close(&d->ctl);
 	api_http_close(&d->api);
+	uplinks_stop(&d->uplinks);
 	dataplane_close(&d->dp);
 	close_if_active((uv_handle_t *)&d->tick);
 	close_if_active((uv_handle_t *)&d->sig_term);
@@ -257,5 +266,6 @@ void mantad_cleanup(struct mantad *d)
 	filter_free(&d->fw);
 	identity_destroy(d->id);
 	d->id = NULL;
+	uplinks_free(&d->uplinks);
 	config_free(&d->cfg);
 }

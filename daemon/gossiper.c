@@ -26,6 +26,7 @@
 #include "common/log.h"
 #include "daemon/mantad.h"
 #include "daemon/membership.h"
+#include "daemon/probe_udp.h"
 #include "mesh/address.h"
 
 /* Rounds: one a second at rest; five a second for a while after news, so
@@ -291,9 +292,14 @@ static void take(struct membership *m, const uint8_t *from)
 		take_digests(m, from);
 		return;
 	}
-	if (g->type == GOSSIP_PING || g->type == GOSSIP_PONG) {
+	if (g->type == GOSSIP_PING || g->type == GOSSIP_PONG || g->type == GOSSIP_PROBE ||
+	    g->type == GOSSIP_PROBE_ACK) {
 		if (!membership_record_for(m, from) && !find_static_peer(D(m), from)) {
 			m->counters.gossip_rx_not_member++;
+			return;
+		}
+		if (g->type == GOSSIP_PROBE || g->type == GOSSIP_PROBE_ACK) {
+			probe_udp_take(m, from, g);
 			return;
 		}
 		if (g->type == GOSSIP_PONG) {

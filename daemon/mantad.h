@@ -42,6 +42,7 @@ struct mantad {
 	struct membership mem;
 	struct filter fw; /* the firewall (filter.h) */
 	struct dns *dns; /* Magic DNS (dns/dns.h); NULL until started */
+	struct uplinks uplinks; /* [uplink.NAME] (uplink/uplink.h) */
 	char ifname[IFNAMSIZ];
 	struct tun_route_mode route_mode;
 	uv_signal_t sig_term, sig_int, sig_hup;

@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "daemon/mantad.h"
+#include "daemon/probe_udp.h"
 #include "daemon/membership.h"
 #include "mesh/address.h"
 
@@ -221,6 +222,7 @@ void membership_stop(struct membership *m)
 	membership_flush(m);
 	join_stop(m);
 	ping_stop(m);
+	probe_udp_stop(m);
 	rename_stop(m);
 	gossip_stop(m);
 }

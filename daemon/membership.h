@@ -27,6 +27,7 @@ struct mantad;
 struct peer;
 struct join_attempt;
 struct ping_probe;
+struct probe_udp;
 struct rename_wait;
 
 struct membership_counters {
@@ -55,6 +56,7 @@ struct membership {
 
 	struct join_attempt *joins;
 	struct ping_probe *pings;
+	struct probe_udp *probe; /* `manta probe udp' (probe_udp.h); NULL until used */
 	struct rename_wait *renames;
 	uint64_t join_tokens; /* join request rate limit, refilled per second */
 	uint64_t join_tokens_at;

@@ -364,6 +364,102 @@ static void firewall(FILE *f, json_t *st)
 	       "Tracked connections pushed out by newer ones (the table was full).");
 }
 
+/* name{labels} value, for a fractional value. */
+static void sample_real(FILE *f, const char *name, const char *const *labels, double value)
+{
+	fputs(name, f);
+	fputc('{', f);
+	for (size_t i = 0; labels[i]; i += 2) {
+		fprintf(f, "%s%s=", i ? "," : "", labels[i]);
+		label_value(f, labels[i + 1]);
+	}
+	fprintf(f, "} %.9g\n", value);
+}
+
+/* One family over every uplink of status.uplinks: obj[key] of each. */
+static void uplink_family(FILE *f, json_t *list, const char *key, const char *name,
+			  const char *type, const char *help)
+{
+	json_t *u;
+	size_t i;
+
+	family(f, name, type, help);
+	json_array_foreach(list, i, u)
+	{
+		const char *labels[] = { "uplink", json_string_value(json_object_get(u, "name")),
+					 NULL };
+		json_t *v = json_object_get(u, key);
+
+		if (json_is_integer(v) && strcmp(key, "latency_ms") != 0)
+			sample(f, name, labels, (long long)json_integer_value(v));
+		else if (json_is_number(v))
+			sample_real(f, name, labels,
+				    json_number_value(v) *
+					    (strcmp(key, "latency_ms") == 0 ? 1e-3 : 1));
+	}
+}
+
+/* status.uplinks: manta_uplink_up (1 when up or degraded), one-hot
+ * manta_uplink_state{state}, latency, loss, bytes, drops by reason. */
+static void uplinks(FILE *f, json_t *st)
+{
+	static const char *const states[] = { "up", "degraded", "down" };
+	json_t *list = json_object_get(st, "uplinks"), *u;
+	size_t i;
+
+	if (!json_is_array(list) || json_array_size(list) == 0)
+		return;
+	family(f, "manta_uplink_up", "gauge",
+	       "Whether each IPv6 uplink carries traffic (state up or degraded).");
+	json_array_foreach(list, i, u)
+	{
+		const char *state = json_string_value(json_object_get(u, "state"));
+		const char *labels[] = { "uplink", json_string_value(json_object_get(u, "name")),
+					 "type", json_string_value(json_object_get(u, "type")),
+					 NULL };
+
+		sample(f, "manta_uplink_up", labels, state && strcmp(state, "down") != 0);
+	}
+	family(f, "manta_uplink_state", "gauge", "Each uplink's health state, one of them 1.");
+	json_array_foreach(list, i, u)
+	{
+		const char *state = json_string_value(json_object_get(u, "state"));
+
+		for (size_t s = 0; s < ARRAY_SIZE(states); s++) {
+			const char *labels[] = { "uplink",
+						 json_string_value(json_object_get(u, "name")),
+						 "state", states[s], NULL };
+
+			sample(f, "manta_uplink_state", labels, state && !strcmp(state, states[s]));
+		}
+	}
+	uplink_family(f, list, "latency_ms", "manta_uplink_latency_seconds", "gauge",
+		      "Median echo round trip through each uplink over the probe window.");
+	uplink_family(f, list, "loss", "manta_uplink_loss_ratio", "gauge",
+		      "Fraction of the probes in the window that were lost (0 to 1).");
+	uplink_family(f, list, "rx_bytes", "manta_uplink_rx_bytes_total", "counter",
+		      "Bytes the uplink's interface received.");
+	uplink_family(f, list, "tx_bytes", "manta_uplink_tx_bytes_total", "counter",
+		      "Bytes the uplink's interface sent.");
+	family(f, "manta_uplink_dropped_total", "counter",
+	       "Packets a userspace uplink dropped, by reason.");
+	json_array_foreach(list, i, u)
+	{
+		json_t *drops = json_object_get(u, "drops"), *v;
+		const char *reason;
+
+		json_object_foreach(drops, reason, v)
+		{
+			const char *labels[] = { "uplink",
+						 json_string_value(json_object_get(u, "name")),
+						 "reason", reason, NULL };
+
+			sample(f, "manta_uplink_dropped_total", labels,
+			       (long long)json_integer_value(v));
+		}
+	}
+}
+
 char *metrics_render(json_t *status, size_t *len)
 {
 	char *text = NULL;
@@ -379,6 +475,7 @@ char *metrics_render(json_t *status, size_t *len)
 	networks(f, status);
 	dns(f, status);
 	firewall(f, status);
+	uplinks(f, status);
 	if (fclose(f) != 0 || !text) {
 		free(text);
 		return NULL;

@@ -111,6 +111,13 @@ json_t *status_object(struct mantad *d)
 		filter_status(&d->fw, st);
 		if (d->dns)
 			dns_status(d->dns, st);
+		if (d->uplinks.n) {
+			json_t *up = json_array();
+
+			for (size_t i = 0; i < d->uplinks.n; i++)
+				json_array_append_new(up, uplink_status_json(&d->uplinks.v[i]));
+			json_object_set_new(st, "uplinks", up);
+		}
 	}
 	return st;
 }

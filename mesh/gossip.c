@@ -24,11 +24,12 @@
 static const char *type_name(enum gossip_type t)
 {
 	static const char *const names[] = {
-		[GOSSIP_DIGEST] = "DIGEST",	[GOSSIP_RECORDS] = "RECORDS",
-		[GOSSIP_ANNOUNCE] = "ANNOUNCE", [GOSSIP_PULL] = "PULL",
-		[GOSSIP_HOSTNAME] = "HOSTNAME", [GOSSIP_LEAVE] = "LEAVE",
-		[GOSSIP_PING] = "PING",		[GOSSIP_PONG] = "PONG",
-		[GOSSIP_SERVICES] = "SERVICES",
+		[GOSSIP_DIGEST] = "DIGEST",	  [GOSSIP_RECORDS] = "RECORDS",
+		[GOSSIP_ANNOUNCE] = "ANNOUNCE",	  [GOSSIP_PULL] = "PULL",
+		[GOSSIP_HOSTNAME] = "HOSTNAME",	  [GOSSIP_LEAVE] = "LEAVE",
+		[GOSSIP_PING] = "PING",		  [GOSSIP_PONG] = "PONG",
+		[GOSSIP_SERVICES] = "SERVICES",	  [GOSSIP_PROBE] = "PROBE",
+		[GOSSIP_PROBE_ACK] = "PROBE_ACK",
 	};
 
 	return (size_t)t < ARRAY_SIZE(names) && names[t] ? names[t] : "unknown";
@@ -177,6 +178,10 @@ static int parse_body(const uint8_t *body, size_t len, struct gossip_msg *m, cha
 			return -EBADMSG;
 		m->ping_id = get_le64(body);
 		return 0;
+	case GOSSIP_PROBE:
+		return probe_request_decode(body, len, &m->probe, err, errlen);
+	case GOSSIP_PROBE_ACK:
+		return probe_ack_decode(body, len, &m->probe_ack, err, errlen);
 	}
 	return errmsg(err, errlen, -EBADMSG, "gossip type %d is unknown", (int)m->type);
 }
@@ -202,7 +207,7 @@ int gossip_parse(const uint8_t *buf, size_t len, struct gossip_msg *m, char *err
 	if (buf[2] != GOSSIP_VERSION)
 		return errmsg(err, errlen, -EBADMSG, "gossip version %u is not %d", buf[2],
 			      GOSSIP_VERSION);
-	if (buf[3] < GOSSIP_DIGEST || buf[3] > GOSSIP_SERVICES)
+	if (buf[3] < GOSSIP_DIGEST || buf[3] > GOSSIP_PROBE_ACK)
 		return errmsg(err, errlen, -EBADMSG, "gossip type %u is unknown", buf[3]);
 	m->type = (enum gossip_type)buf[3];
 	ret = parse_body(buf + GOSSIP_HEADER, len - GOSSIP_HEADER, m, err, errlen);
@@ -286,6 +291,26 @@ size_t gossip_build_ping(enum gossip_type type, uint64_t id, uint8_t *out, size_
 		return 0;
 	put_le64(out + GOSSIP_HEADER, id);
 	return GOSSIP_HEADER + 8;
+}
+
+size_t gossip_build_probe(const struct probe_request *r, uint8_t *out, size_t cap)
+{
+	size_t len;
+
+	if (!put_header(GOSSIP_PROBE, GOSSIP_HEADER + PROBE_REQUEST_LEN, out, cap))
+		return 0;
+	len = probe_request_encode(r, out + GOSSIP_HEADER, cap - GOSSIP_HEADER);
+	return len ? GOSSIP_HEADER + len : 0;
+}
+
+size_t gossip_build_probe_ack(const struct probe_ack *a, uint8_t *out, size_t cap)
+{
+	size_t len;
+
+	if (!put_header(GOSSIP_PROBE_ACK, GOSSIP_HEADER + PROBE_ACK_LEN, out, cap))
+		return 0;
+	len = probe_ack_encode(a, out + GOSSIP_HEADER, cap - GOSSIP_HEADER);
+	return len ? GOSSIP_HEADER + len : 0;
 }
 
 /* Encodes item i of a RECORDS (records) or ANNOUNCE (announces) list. */

@@ -15,6 +15,8 @@
  *   PING     id u64                          `manta ping`: answered by PONG
  *   PONG     id u64                          the same id back
  *   SERVICES network_pk[32] | n u8 | n × (len u16 | service set)   (mesh/service.h)
+ *   PROBE    nonce[16] | port u16 | address[16]   `manta probe udp' (mesh/probe.h)
+ *   PROBE_ACK nonce[16] | status u8                what the helper did with it
  * Lengths little-endian. A datagram is at most GOSSIP_MAX bytes, which fits
  * the tunnel's MTU of 1280 (less IPv6 and UDP headers).
  */
@@ -28,6 +30,7 @@
 #include "mesh/announce.h"
 #include "mesh/member.h"
 #include "mesh/network.h"
+#include "mesh/probe.h"
 #include "mesh/service.h"
 
 #define GOSSIP_PORT 51821
@@ -45,6 +48,8 @@ enum gossip_type {
 	GOSSIP_PING = 7,
 	GOSSIP_PONG = 8,
 	GOSSIP_SERVICES = 9,
+	GOSSIP_PROBE = 10,
+	GOSSIP_PROBE_ACK = 11,
 };
 
 struct gossip_digest {
@@ -68,6 +73,8 @@ struct gossip_msg {
 	size_t rejected; /* items that did not parse or verify */
 	char hostname[HOSTNAME_MAX + 1];
 	uint64_t ping_id;
+	struct probe_request probe; /* PROBE */
+	struct probe_ack probe_ack; /* PROBE_ACK */
 };
 
 /* Parses one datagram; -EBADMSG with a reason when the frame itself is
@@ -83,6 +90,8 @@ size_t gossip_build_hostname(const uint8_t network_pk[NETWORK_KEY_LEN], const ch
 			     uint8_t *out, size_t cap);
 /* type is GOSSIP_PING or GOSSIP_PONG. */
 size_t gossip_build_ping(enum gossip_type type, uint64_t id, uint8_t *out, size_t cap);
+size_t gossip_build_probe(const struct probe_request *r, uint8_t *out, size_t cap);
+size_t gossip_build_probe_ack(const struct probe_ack *a, uint8_t *out, size_t cap);
 /* Packs as many of records[*first..n) as fit into one RECORDS datagram and
  * advances *first; call until *first == n. Same for announcements. */
 size_t gossip_build_records(const uint8_t network_pk[NETWORK_KEY_LEN],

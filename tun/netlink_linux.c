@@ -15,6 +15,7 @@
  * libnl returns its own error codes (-NLE_*); they are converted to negative
  * errno here and never leave this file.
  */
+#include "tun/netlink.h"
 #include "tun/tun.h"
 
 #include <arpa/inet.h>
@@ -44,8 +45,6 @@ struct mesh_prefix {
 static const struct mesh_prefix mesh_v6 = { AF_INET6, { 0x02 }, 7, "200::/7" };
 static const struct mesh_prefix mesh_v4 = { AF_INET, { 100, 64 }, 10, "100.64.0.0/10" };
 
-/* The inverse of libnl's nl_syserr2nlerr() where it is one to one; libnl
- * folds every other errno into NLE_FAILURE, which becomes EIO. */
 static const struct {
 	int nlerr;
 	int err;
@@ -61,7 +60,7 @@ static const struct {
 	{ NLE_NODEV, ENODEV },
 };
 
-static int errno_from_nl(int nlerr)
+int netlink_errno(int nlerr)
 {
 	if (nlerr < 0)
 		nlerr = -nlerr;
@@ -76,7 +75,7 @@ static int errno_from_nl(int nlerr)
 static int fail(const char *ifname, const char *what, int nlerr)
 {
 	log_warn("tun", "%s: %s: %s", ifname, what, nl_geterror(nlerr));
-	return errno_from_nl(nlerr);
+	return netlink_errno(nlerr);
 }
 
 static unsigned addr_len(int family)
@@ -96,23 +95,31 @@ static void addr_text(int family, const uint8_t *addr, unsigned plen, char *buf,
 	snprintf(buf, size, "%s/%u", ip, plen);
 }
 
-/* A connected rtnetlink socket, or NULL and a negative errno in *err. */
-static struct nl_sock *sock_open(const char *ifname, int *err)
+struct nl_sock *netlink_open(int *err)
 {
-	struct nl_sock *sk;
+	struct nl_sock *sk = nl_socket_alloc();
 	int nlerr;
 
-	sk = nl_socket_alloc();
 	if (!sk) {
 		*err = -ENOMEM;
 		return NULL;
 	}
 	nlerr = nl_connect(sk, NETLINK_ROUTE);
 	if (nlerr < 0) {
-		*err = fail(ifname, "cannot open a netlink socket", nlerr);
+		*err = netlink_errno(nlerr);
 		nl_socket_free(sk);
 		return NULL;
 	}
+	return sk;
+}
+
+/* netlink_open, saying why not in the log. */
+static struct nl_sock *sock_open(const char *ifname, int *err)
+{
+	struct nl_sock *sk = netlink_open(err);
+
+	if (!sk)
+		log_warn("tun", "%s: cannot open a netlink socket: %s", ifname, strerror(-*err));
 	return sk;
 }
 

@@ -14,7 +14,8 @@ _manta()
     _init_completion || return
 
     local commands="status peers networks create invite join leave kick hostname
-        whois ping up down dns firewall tag genkey pubkey addresses version mcp service"
+        whois ping up down dns firewall tag genkey pubkey addresses version mcp service
+        uplink probe"
     local i cmd=
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
@@ -47,6 +48,8 @@ _manta()
     ping) COMPREPLY=($(compgen -W "-c --count --json" -- "$cur")) ;;
     up) COMPREPLY=($(compgen -W "--accept-dns=true --accept-dns=false --json" -- "$cur")) ;;
     dns) COMPREPLY=($(compgen -W "add rm list export --network --json" -- "$cur")) ;;
+    uplink) COMPREPLY=($(compgen -W "status up down --json" -- "$cur")) ;;
+    probe) COMPREPLY=($(compgen -W "udp --via --address --json" -- "$cur")) ;;
     firewall) COMPREPLY=($(compgen -W "list add del default reject flows --json" -- "$cur")) ;;
     tag) COMPREPLY=($(compgen -W "$(_manta_networks) --json" -- "$cur")) ;;
     service)

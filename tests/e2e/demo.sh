@@ -8,7 +8,11 @@
 # carol. Part 3, Magic DNS: bob pings alice.home.pi, carol looks up
 # bob.home.pi and fetches a page from a tiny HTTP server on bob's service
 # name api.bob.home.pi. Part 4, the firewall: alice serves TCP 8080 and
-# allows only bob: bob connects, carol does not. Cleans up after itself.
+# allows only bob: bob connects, carol does not. Part 5, the v6 gateway: a
+# "broker" namespace plays the tunnel broker (tools/broker6in4.py, the far end
+# of a userspace 6in4 tunnel); alice's mantad brings up [uplink.he], pings an
+# address behind the broker, and the demo shows `manta uplink status' and
+# curl of /health and /v6/address. Cleans up after itself.
 #
 #               ┌─────────────── r ("internet") ───────────────┐
 #               │ to-a 10.0.1.1   to-b 10.0.2.1   to-c 10.0.3.1 │
@@ -28,7 +32,7 @@ SCENARIO=demo
 
 nodes=(A B C)
 pretty demo "three hosts through an \"internet\" namespace"
-topo_internet a b c d
+topo_internet a b c d broker
 for x in "${nodes[@]}"; do
 	mantad_key "$x" "${x,,}"
 done
@@ -207,3 +211,50 @@ if ((failures)); then
 	fail "$failures network or DNS checks failed"
 fi
 pretty demo "networks: invite, join, owner offline, isolation and Magic DNS all as expected"
+
+# --- part 5: the v6 gateway ----------------------------------------------------
+echo
+pretty demo "part 5: the v6 gateway: alice's IPv6 through a 6in4 tunnel broker"
+failures=0
+n broker ip -6 addr add 2001:db8:ff::1/128 dev lo nodad
+ip netns exec "${NS[broker]}" "$TOOLS/broker6in4.py" --local "${UL4[broker]}" \
+	--client "${UL4[a]}" --tun he-srv --ready "$TMP/broker.ready" 2>"$TMP/broker.log" &
+BGPIDS+=("$!")
+wait_for 5 test -e "$TMP/broker.ready"
+n broker ip link set he-srv mtu 1480 up
+n broker ip -6 addr add 2001:db8:1::1/64 dev he-srv nodad
+n a ip -6 route del default # alice's IPv6 to the world: the tunnel's, only
+mantad_config A
+cat >>"${CONF[A]}" <<EOF
+
+[uplink.he]
+type = he_6in4
+server_ipv4 = ${UL4[broker]}
+client_ipv6 = 2001:db8:1::2/64
+default_route = true
+EOF
+echo "  [uplink.he] in alice's manta.conf:"
+sed -n '/^\[uplink.he\]/,$s/^/    /p' "${CONF[A]}"
+start_mantad a A "${CONF[A]}"
+wait_for 15 eval "mc A uplink status he --json | grep -q '\"state\": \"up\"'" 2>/dev/null || true
+echo "  \$ manta uplink status                          (on a)"
+mc A uplink status | sed 's/^/    /'
+echo "  \$ ping -6 -c 3 2001:db8:ff::1                  (on a; behind the broker)"
+n a ping -6 -c 3 -i 0.2 -W 2 2001:db8:ff::1 2>&1 | sed -n '2,4s/^/    /p'
+echo "  \$ curl http://127.0.0.1:8642/health            (on a; no token needed)"
+n a curl -s -m 2 http://127.0.0.1:8642/health | sed 's/^/    /'
+echo "  \$ curl -H \"Authorization: Bearer \$(cat STATE/api.token)\" http://127.0.0.1:8642/v6/address"
+n a curl -s -m 2 -H "Authorization: Bearer $(cat "${STATE[A]}/api.token")" \
+	http://127.0.0.1:8642/v6/address | python3 -m json.tool | sed 's/^/    /'
+check "uplink he is up, in userspace mode (no sit here)" eval \
+	"mc A uplink status he --json | grep -q '\"mode\": \"\(userspace\|kernel\)\"'"
+check "alice -> 2001:db8:ff::1 through the tunnel" n a ping -6 -c 1 -W 2 2001:db8:ff::1
+check "/health says v6_reachable" eval \
+	"n a curl -s -m 2 http://127.0.0.1:8642/health | grep -q '\"v6_reachable\":true'"
+check "/v6/address lists 2001:db8:1::2 (kind uplink)" eval \
+	"n a curl -s -m 2 -H 'Authorization: Bearer $(cat "${STATE[A]}/api.token")' http://127.0.0.1:8642/v6/address | grep -q '\"address\":\"2001:db8:1::2\"'"
+stop_mantad A >/dev/null
+if ((failures)); then
+	fail "$failures v6 gateway checks failed"
+fi
+pretty demo "the v6 gateway: the uplink came up, carried IPv6 and showed in the API"

@@ -72,7 +72,7 @@ endpoints=(
 	"GET /health" "GET /status" "GET /peers" "GET /peers?network=none" "GET /networks"
 	"GET /v6/address" "GET /whois?query=${V6[B]}" "GET /version" "GET /metrics"
 	"GET /commands" "POST /commands/version" "POST /commands/status" "HEAD /health"
-	"HEAD /status" "GET /nonexistent"
+	"HEAD /status" "GET /nonexistent" "GET /tunnels" "POST /tunnels/he/up"
 )
 for e in "${endpoints[@]}"; do
 	read -r method path <<<"$e"
@@ -90,6 +90,7 @@ for e in "${endpoints[@]}"; do
 	case $path in
 	/nonexistent) ((good == 404)) ;;
 	/peers\?network=none | /whois*) ((good == 422)) ;;
+	/tunnels/*) ((good == 403)) ;; # state-changing, allow_mutating is off
 	*) ((good == 200)) || fail "$e with the token: $good" ;;
 	esac
 done
@@ -105,6 +106,7 @@ check GET /v6/address "j['addresses'] == [{'iface': 'manta0', 'address': '${V6[A
 check GET /status "j['public_key'] == '${PUB[A]}' and j['peers'][0]['public_key'] == '${PUB[B]}'"
 check GET /peers "[p['public_key'] for p in j['peers']] == ['${PUB[B]}']"
 check GET /networks "j == {'networks': []}"
+check GET /tunnels "j == {'tunnels': []}"
 check GET /version "j['version'] == '$(cat "$ROOT/VERSION")'"
 check GET /commands "{'health', 'v6_address', 'status', 'peers'} <= {c['name'] for c in j['commands']} and all(c['allowed'] != c['mutating'] for c in j['commands'])"
 check POST /commands/peers "j['result'][0]['public_key'] == '${PUB[B]}'"

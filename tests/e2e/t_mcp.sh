@@ -62,7 +62,7 @@ wait_for 15 json_true A "len(j['peers']) == 1 and j['peers'][0]['session']"
 
 pretty A "the SDK client: connect, list the tools, call every read-only one"
 args='{"whois": {"query": "bob"}, "ping": {"host": "bob", "count": 2}, "peers": {"network": "home"},
-	"dns_export": {"network": "home"}}'
+	"dns_export": {"network": "home"}, "probe_udp": {"port": 4000}}'
 n a node "$CLIENT/client.mjs" "$MANTA" "${SOCK[A]}" "$args" >"$TMP/sdk.json"
 sdk() { json_eval "$1" <"$TMP/sdk.json"; }
 sdk_true() { [[ $(sdk "bool($1)") == true ]] || fail "SDK client: not ($1): $(sdk "$2")"; }
@@ -73,7 +73,7 @@ sdk_true "j['capabilities'] == {'tools': {'listChanged': False}}" "j['capabiliti
 sdk_true "j['instructions']" "j"
 # Read-only tools only (allow_mutating is off), each with its schema.
 sdk_true "all(t['readOnly'] for t in j['tools'])" "j['tools']"
-sdk_true "{'status', 'health', 'v6_address', 'peers', 'networks', 'whois', 'ping', 'version'} <= {t['name'] for t in j['tools']}" "[t['name'] for t in j['tools']]"
+sdk_true "{'status', 'health', 'v6_address', 'peers', 'networks', 'whois', 'ping', 'version', 'uplink_status', 'probe_udp'} <= {t['name'] for t in j['tools']}" "[t['name'] for t in j['tools']]"
 sdk_true "not {'create', 'invite', 'join', 'leave', 'kick', 'down', 'up'} & {t['name'] for t in j['tools']}" "[t['name'] for t in j['tools']]"
 sdk_true "all(t['inputSchema']['type'] == 'object' for t in j['tools'])" "j['tools']"
 sdk_true "[t for t in j['tools'] if t['name'] == 'ping'][0]['inputSchema']['required'] == ['host']" "j['tools']"
@@ -92,6 +92,7 @@ sdk_true "[p['public_key'] for p in $c['peers']['value']] == ['${PUB[B]}']" "$c[
 sdk_true "[x['name'] for x in $c['networks']['value']] == ['home']" "$c['networks']"
 sdk_true "$c['whois']['value'][0]['hostname'] == 'bob'" "$c['whois']"
 sdk_true "$c['version']['value']['version'] == '$(cat "$ROOT/VERSION")'" "$c['version']"
+sdk_true "$c['probe_udp']['value']['arrived'] and $c['probe_udp']['value']['port'] == 4000" "$c['probe_udp']"
 # ping reports each echo as it comes: MCP progress notifications. (The SDK
 # hands a notification to its callback a moment later than the answer that
 # follows it, and drops the callback with that answer, so the last echo's

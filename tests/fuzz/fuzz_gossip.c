@@ -34,5 +34,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (m->type == GOSSIP_HOSTNAME && !hostname_valid(m->hostname))
 		abort();
+	if (m->type == GOSSIP_PROBE) {
+		uint8_t back[GOSSIP_MAX];
+
+		/* A request that parsed has a port and encodes back to the same bytes. */
+		if (m->probe.port == 0 ||
+		    gossip_build_probe(&m->probe, back, sizeof(back)) != size ||
+		    memcmp(back, data, size) != 0)
+			abort();
+	}
+	if (m->type == GOSSIP_PROBE_ACK && (unsigned)m->probe_ack.status > PROBE_STATUS_MAX)
+		abort();
 	return 0;
 }

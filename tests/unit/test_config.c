@@ -591,14 +591,14 @@ static void test_unknown_keys(void **state)
 		  "listen_port = y\n" /* 6: not ours */
 		  "[peer]\n" /* 7 */
 		  "public_key = " K1 "\n" /* 8 */
-		  "mtu = 1400\n", /* 9 */
+		  "weight = 1400\n", /* 9 */
 		  &c);
 	assert_int_equal(c.listen_port, 1);
 	assert_int_equal(c.npeers, 1);
 	assert_string_equal(c.warnings,
 			    NAME ":3: unknown key `future_key' in [node], ignored\n" NAME
 				 ":5: unknown section [future], ignored with its keys\n" NAME
-				 ":9: unknown key `mtu' in [peer], ignored\n");
+				 ":9: unknown key `weight' in [peer], ignored\n");
 	config_free(&c);
 
 	expect_ok("[node]\nlisten_port = 2\n", &c);

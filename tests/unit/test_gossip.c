@@ -359,8 +359,8 @@ static void test_bad_frames(void **state)
 	f->buf[2] = 1;
 	f->buf[3] = 0;
 	expect_reject(f, len, "type 0 is unknown");
-	f->buf[3] = GOSSIP_SERVICES + 1;
-	expect_reject(f, len, "type 10 is unknown");
+	f->buf[3] = GOSSIP_PROBE_ACK + 1;
+	expect_reject(f, len, "type 12 is unknown");
 	f->buf[3] = GOSSIP_RECORDS;
 	f->buf[36] = GOSSIP_MAX_ITEMS + 1;
 	expect_reject(f, len, "item count 17 exceeds 16");
