@@ -12,7 +12,8 @@
 
 int cli_print_json(const struct cli *cli, const char *cmd, json_t *v)
 {
-	char *text = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+	char *text = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY |
+					   JSON_REAL_PRECISION(9));
 	int r = CLI_EXIT_OK;
 
 	if (!text || printf("%s\n", text) < 0 || fflush(stdout) != 0) {

@@ -166,9 +166,9 @@ static void on_tool_reply(void *ctx, json_t *reply)
 	bool ok = json_is_true(json_object_get(reply, "ok"));
 	json_t *result = json_object_get(reply, "result");
 	const char *error = json_string_value(json_object_get(reply, "error"));
-	char *text =
-		ok ? json_dumps(result ? result : json_null(), JSON_COMPACT | JSON_ENCODE_ANY) :
-		     strdup(error ? error : "the command failed");
+	char *text = ok ? json_dumps(result ? result : json_null(),
+				     JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(9)) :
+			  strdup(error ? error : "the command failed");
 
 	if (text)
 		send_result(mc->t, mc->ctx, mc->id,

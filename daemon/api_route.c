@@ -103,7 +103,7 @@ const char *api_status_text(int status)
 /* The JSON text and a newline, for curl users; steals v. */
 static void reply_json(struct api_reply *out, int status, json_t *v)
 {
-	char *text = v ? json_dumps(v, JSON_COMPACT) : NULL;
+	char *text = v ? json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(9)) : NULL;
 
 	json_decref(v);
 	memset(out, 0, sizeof(*out));

@@ -173,7 +173,7 @@ static void send_line(struct control_client *c, json_t *msg)
 	if (c->closing || c->ending)
 		return;
 	r = malloc(sizeof(*r));
-	text = json_dumps(msg, JSON_COMPACT);
+	text = json_dumps(msg, JSON_COMPACT | JSON_REAL_PRECISION(9));
 	if (!r || !text) {
 		free(r);
 		free(text);
