@@ -346,6 +346,14 @@ static bool split_endpoint(const char *s, char host[CONFIG_ENDPOINT_MAX], uint16
 	return true;
 }
 
+bool config_has_uplink(const struct config *c, enum uplink_type type)
+{
+	for (size_t i = 0; i < c->nuplinks; i++)
+		if (c->uplinks[i].type == type)
+			return true;
+	return false;
+}
+
 bool config_endpoint_valid(const char *s)
 {
 	char host[CONFIG_ENDPOINT_MAX];

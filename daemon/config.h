@@ -149,6 +149,9 @@ bool config_load(const char *path, struct config *c, char *err, size_t errlen);
 bool config_parse_string(const char *text, const char *name, struct config *c, char *err,
 			 size_t errlen);
 
+/* Whether any [uplink.*] section is of this type. */
+bool config_has_uplink(const struct config *c, enum uplink_type type);
+
 /* Syntax only: "host:port", "[v6]:port", port 1..65535. */
 bool config_endpoint_valid(const char *s);
 /* Resolve an endpoint (getaddrinfo; may block) to a sockaddr_in6, IPv4 as

@@ -164,7 +164,8 @@ int mantad_start(struct mantad *d)
 	r = load_config(d);
 	if (r < 0)
 		return r;
-	r = privdrop_start(d->user, d->cfg.state_dir, d->socket_path, d->config_path);
+	r = privdrop_start(d->user, d->cfg.state_dir, d->socket_path, d->config_path,
+			   config_has_uplink(&d->cfg, UPLINK_WIREGUARD));
 	if (r < 0)
 		return r;
 	r = identity_load_or_create(d->cfg.state_dir, &d->id, err, sizeof(err));

@@ -79,12 +79,16 @@ static int socket_dir(const char *socket_path, const struct passwd *pw)
 	return r;
 }
 
+/* Whether children get CAP_NET_ADMIN (privdrop.h), for privdrop_finish. */
+static bool child_caps;
+
 int privdrop_start(const char *user, const char *state_dir, const char *socket_path,
-		   const char *config_path)
+		   const char *config_path, bool child_net_admin)
 {
 	struct passwd *pw;
 	int r;
 
+	child_caps = child_net_admin;
 	if (!user)
 		return 0;
 	errno = 0;
@@ -105,7 +109,12 @@ int privdrop_start(const char *user, const char *state_dir, const char *socket_p
 	r = socket_dir(socket_path, pw);
 	if (r < 0)
 		return r;
-	r = privdrop_become(user, pw->pw_uid, pw->pw_gid);
+	if (child_net_admin) {
+		r = own_dir(PRIVDROP_WIREGUARD_DIR, 0755, pw, "wireguard-go socket directory");
+		if (r < 0)
+			return r;
+	}
+	r = privdrop_become(user, pw->pw_uid, pw->pw_gid, child_net_admin);
 	if (r < 0)
 		return r;
 	log_info("mantad", "running as %s (uid %u)", user, (unsigned)pw->pw_uid);
@@ -119,5 +128,5 @@ int privdrop_finish(void)
 {
 	if (getuid() == 0)
 		return 0;
-	return privdrop_keep_runtime_caps();
+	return privdrop_keep_runtime_caps(child_caps);
 }

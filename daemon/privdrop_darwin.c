@@ -5,13 +5,13 @@
 
 #include "common/log.h"
 
-int privdrop_become(const char *user, uid_t uid, gid_t gid)
+int privdrop_become(const char *user, uid_t uid, gid_t gid, bool child_net_admin)
 {
 	log_err("mantad", "--user %s: not supported yet on macOS", user);
 	return -ENOTSUP;
 }
 
-int privdrop_keep_runtime_caps(void)
+int privdrop_keep_runtime_caps(bool child_net_admin)
 {
 	return 0;
 }

@@ -49,8 +49,9 @@ static bool in(const int *set, size_t n, int cap)
 	return false;
 }
 
-/* Permitted = effective = set ∩ what is permitted now; inheritable empty. */
-static int keep_only(const int *set, size_t n)
+/* Permitted = effective = set ∩ what is permitted now; inheritable empty,
+ * or CAP_NET_ADMIN alone with child_net_admin (then ambient too). */
+static int keep_only(const int *set, size_t n, bool child_net_admin)
 {
 	struct caps c;
 	int r = caps_get(&c);
@@ -64,9 +65,20 @@ static int keep_only(const int *set, size_t n)
 		if (!in(set, n, cap))
 			w->permitted &= ~bit;
 		w->effective = w->permitted;
-		w->inheritable = 0;
+		if (cap == CAP_NET_ADMIN && child_net_admin)
+			w->inheritable |= w->permitted & bit;
+		else
+			w->inheritable &= ~bit;
 	}
-	return caps_set(&c);
+	r = caps_set(&c);
+	if (r < 0)
+		return r;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0)
+		return -errno;
+	if (child_net_admin &&
+	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_ADMIN, 0, 0) != 0)
+		return -errno;
+	return 0;
 }
 
 static int drop_bounding_set(void)
@@ -80,7 +92,7 @@ static int drop_bounding_set(void)
 	return 0;
 }
 
-int privdrop_become(const char *user, uid_t uid, gid_t gid)
+int privdrop_become(const char *user, uid_t uid, gid_t gid, bool child_net_admin)
 {
 	int r;
 
@@ -94,7 +106,7 @@ int privdrop_become(const char *user, uid_t uid, gid_t gid)
 	if (initgroups(user, gid) != 0 || setresgid(gid, gid, gid) != 0 ||
 	    setresuid(uid, uid, uid) != 0)
 		goto err_errno;
-	r = keep_only(start_caps, ARRAY_SIZE(start_caps));
+	r = keep_only(start_caps, ARRAY_SIZE(start_caps), child_net_admin);
 	if (r < 0)
 		goto err;
 	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
@@ -114,12 +126,10 @@ err:
 	return r;
 }
 
-int privdrop_keep_runtime_caps(void)
+int privdrop_keep_runtime_caps(bool child_net_admin)
 {
-	int r = keep_only(runtime_caps, ARRAY_SIZE(runtime_caps));
+	int r = keep_only(runtime_caps, ARRAY_SIZE(runtime_caps), child_net_admin);
 
-	if (r == 0)
-		r = prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == 0 ? 0 : -errno;
 	if (r < 0)
 		log_err("mantad", "cannot drop capabilities: %s", strerror(-r));
 	return r;

@@ -31,18 +31,20 @@
 #include "common/log.h"
 #include "tun/netlink.h"
 
-/* wireguard-go, mantad's child, needs CAP_NET_ADMIN for its TUN and root's
- * rights for /var/run/wireguard. Root's children get the bounding set; a
- * child of a mantad that switched users (--user) gets only the ambient
- * set, which privdrop clears. */
+/* wireguard-go, mantad's child, needs CAP_NET_ADMIN for its TUN and a
+ * writable /var/run/wireguard. Root's children get the bounding set; a
+ * child of a mantad running as another user gets only the ambient set, to
+ * which privdrop adds CAP_NET_ADMIN when a wireguard uplink is configured
+ * (and creates the directory, or the systemd unit does). */
 int wg_os_check(const char *ifname, char *err, size_t errlen)
 {
 	if (geteuid() == 0 ||
 	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, CAP_NET_ADMIN, 0, 0) == 1)
 		return 0;
 	return errmsg(err, errlen, -EPERM,
-		      "wireguard-go would run as uid %u without CAP_NET_ADMIN: the wireguard "
-		      "uplink needs mantad to run as root for now (not with --user)",
+		      "wireguard-go would run as uid %u without CAP_NET_ADMIN: give mantad "
+		      "CAP_NET_ADMIN in its ambient set (systemd: AmbientCapabilities=), or run "
+		      "it as root, with or without --user",
 		      (unsigned)geteuid());
 }
 

@@ -271,4 +271,40 @@ say "back: wireguard-go pid $pid3, handshake_age $(uplink wg6 "u['handshake_age'
 stop_mantad A
 [[ -z $(wggo_procs) ]] || fail "wireguard-go left after mantad stopped: $(wggo_procs)"
 wait_for 5 eval "! n node ip link show dev $NIF"
-pretty ok "wireguard uplink: wg-quick file, wireguard-go, handshake, IPv6 both ways, restart, down/up"
+# --- 8. as an unprivileged user -------------------------------------------------------------------
+pretty wg6 "again with --user nobody: wireguard-go gets CAP_NET_ADMIN and nothing more"
+chmod 0711 "$TMP"
+chown -R nobody: "${STATE[A]}"
+chown nobody: "$TMP/A" # its control socket
+# The wg-quick files must be readable by mantad's user (as a file in
+# /etc/manta, 0640 root:manta, would be).
+chown nobody: "$TMP"/A/*.conf
+# mantad's own /var/run/wireguard (the provider's wireguard-go uses the
+# host's), and /dev/net/tun 0666 as Debian's udev makes it, bound over the
+# real ones in mantad's mount namespace as t_service.sh does.
+mkdir -p /var/run/wireguard "$TMP/wgrun"
+chown nobody: "$TMP/wgrun"
+binds="mount --bind $TMP/wgrun /var/run/wireguard && "
+if [[ $(stat -c %a /dev/net/tun) != 666 ]]; then
+	mknod -m 0666 "$TMP/tun" c 10 200
+	binds+="mount --bind $TMP/tun /dev/net/tun && "
+fi
+ip netns exec "${NS[node]}" sh -c "${binds}exec \"\$@\"" mantad "$MANTAD" \
+	--config "${CONF[A]}" --state-dir "${STATE[A]}" --socket "${SOCK[A]}" --foreground \
+	--user nobody >>"${LOG[A]}" 2>&1 &
+PID[A]=$!
+BGPIDS+=("$!")
+wait_for 20 mantad_ready A
+grep -q "running as nobody" "${LOG[A]}"
+wait_for 10 uplink_true 'u["wireguard_go_state"] == "running"'
+wait_for 15 handshaken
+wait_for 10 n node ping -6 -c 1 -W 1 "$PROV_V6"
+pid4=$(uplink wg6 "u['wireguard_go_pid']")
+caps=$(awk '/^(Uid|CapEff|CapAmb):/ { printf "%s %s ", $1, $2 }' "/proc/$pid4/status")
+say "wireguard-go pid $pid4: $caps"
+[[ $caps == "Uid: $(id -u nobody) CapEff: 0000000000001000 CapAmb: 0000000000001000 " ]] ||
+	fail "wireguard-go runs with $caps, not as nobody with CAP_NET_ADMIN alone"
+stop_mantad A
+[[ -z $(wggo_procs) ]] || fail "wireguard-go left after mantad stopped: $(wggo_procs)"
+
+pretty ok "wireguard uplink: wg-quick file, wireguard-go, handshake, IPv6 both ways, restart, down/up, --user"
