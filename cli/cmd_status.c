@@ -113,6 +113,29 @@ static void print_status(json_t *st)
 			 json_is_true(json_object_get(dns, "applied")) ? "" : ", not applied");
 		line("dns", text);
 	}
+	json_array_foreach(json_object_get(st, "uplinks"), i, v)
+	{
+		char label[48], text[160];
+		json_t *lat = json_object_get(v, "latency_ms");
+		const char *addr =
+			json_string_value(json_array_get(json_object_get(v, "addresses"), 0));
+		int n;
+
+		snprintf(label, sizeof(label), "uplink %s", cli_str(v, "name", "?"));
+		n = snprintf(text, sizeof(text), "%s (%s", cli_str(v, "state", "?"),
+			     cli_str(v, "type", "?"));
+		if (json_is_string(json_object_get(v, "iface")))
+			n += snprintf(text + n, sizeof(text) - (size_t)n, " on %s",
+				      cli_str(v, "iface", ""));
+		if (addr && n < (int)sizeof(text))
+			n += snprintf(text + n, sizeof(text) - (size_t)n, ", %s", addr);
+		if (json_is_number(lat) && n < (int)sizeof(text))
+			n += snprintf(text + n, sizeof(text) - (size_t)n, ", %.1f ms",
+				      json_number_value(lat));
+		if (n < (int)sizeof(text))
+			snprintf(text + n, sizeof(text) - (size_t)n, ")");
+		line(label, text);
+	}
 	cli_print_firewall_status(json_object_get(st, "firewall"));
 	json_array_foreach(json_object_get(st, "networks"), i, v)
 	{

@@ -108,6 +108,9 @@ read -r sent got <<<"$(ping_summary "$TMP/ping.txt")"
 say "ping: $got/$sent, avg $(ping_avg "$(cat "$TMP/ping.txt")") ms"
 wait_for 5 up_true "u['latency_ms'] is not None and u['latency_ms'] > 0 and u['replies'] > 0"
 say "health: latency $(up "u['latency_ms']") ms, loss $(up "u['loss']")"
+out=$(mc status)
+[[ $out == *"uplink he: up (he_6in4 on he-he, 2001:db8:1::2/64, "*" ms)"* ]] ||
+	fail "manta status does not show the uplink: $out"
 
 pretty node "tshark: the outer packets are IPv4 protocol 41 carrying ICMPv6"
 capture_stop outer
