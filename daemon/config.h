@@ -23,6 +23,8 @@
  *   under_load = auto              auto | always | never (cookie replies)
  *   pmtu_probe_timeout = 1         path MTU probe timeout, seconds
  *   pmtu_raise_interval = 600      seconds between path MTU probe rounds
+ *   uplink_local_check = 60        seconds between looks at a he_6in4
+ *                                  uplink's local IPv4 address
  *
  *   [api]                          the local REST API (daemon/api_http.h)
  *   enabled = true                 true | false
@@ -107,6 +109,8 @@ struct config_timers {
 	/* Path MTU (mesh/pmtu.c), ns; 0 = the engine's default. */
 	uint64_t pmtu_probe_timeout;
 	uint64_t pmtu_raise_interval;
+	/* he_6in4 (uplink/he6in4.c), ns; 0 = HE6IN4_LOCAL_CHECK_MS. */
+	uint64_t uplink_local_check;
 };
 
 struct config_api {

@@ -22,6 +22,7 @@
 
 #include "common/bytes.h"
 #include "common/log.h"
+#include "daemon/mantad.h"
 #include "uplink/he_update.h"
 
 void uplink_he6in4_server_v6(const struct uplink_config *cfg, struct in6_addr *out)
@@ -95,6 +96,14 @@ static void default_ifname(const struct uplink *u, char out[IFNAMSIZ])
 		snprintf(out, IFNAMSIZ, "%s", u->cfg.ifname);
 	else
 		snprintf(out, IFNAMSIZ, "he-%.12s", u->cfg.name);
+}
+
+/* [testing] uplink_local_check, or HE6IN4_LOCAL_CHECK_MS. */
+static uint64_t local_check_ms(const struct uplink *u)
+{
+	uint64_t ns = u->set->d->cfg.timers.uplink_local_check;
+
+	return ns ? MAX(ns / 1000000, 1) : HE6IN4_LOCAL_CHECK_MS;
 }
 
 static void on_local_timer(uv_timer_t *timer)
@@ -187,8 +196,7 @@ static int he_up(struct uplink *u, char *err, size_t errlen)
 	uv_timer_init(u->set->loop, &t->local_timer);
 	t->local_timer.data = t;
 	t->open_handles++;
-	uv_timer_start(&t->local_timer, on_local_timer, HE6IN4_LOCAL_CHECK_MS,
-		       HE6IN4_LOCAL_CHECK_MS);
+	uv_timer_start(&t->local_timer, on_local_timer, local_check_ms(u), local_check_ms(u));
 	if (u->cfg.he_username[0]) {
 		t->update = he_update_start(u->set->loop, &u->cfg);
 		if (t->update)

@@ -49,6 +49,9 @@ cat >>"${CONF[N]}" <<EOF
 [api]
 allow_mutating = true
 
+[testing]
+uplink_local_check = 0.5
+
 [uplink.he]
 type = he_6in4
 mode = userspace
@@ -186,6 +189,22 @@ say "up again after $(( ($(now_us) - t0) / 1000 )) ms: $(n node ip -6 route show
 n node ip -6 route show default | grep -q 'dev he-he.*metric 2048' ||
 	fail "the default route was not restored: $(n node ip -6 route show default)"
 grep -q "he (he-he): 1 default route(s) demoted" "${LOG[N]}"
+
+pretty node "the local IPv4 changes: the tunnel moves to it and the broker is told; and back"
+n node ip addr add 10.0.1.3/24 dev eth0
+n node ip route replace default via 10.0.1.1 src 10.0.1.3
+wait_for 5 up_true "u['local_ipv4'] == '10.0.1.3'"
+grep -q "he: the local IPv4 address changed from ${UL4[node]} to 10.0.1.3" "${LOG[N]}"
+wait_for 10 eval '(($(wc -l <"$TMP/he-requests.jsonl") >= 2))'
+# (The fake broker keeps its --client, as HE would until the update: the
+# uplink goes down, then comes back with the old address.)
+n node ip route replace default via 10.0.1.1 src "${UL4[node]}"
+n node ip addr del 10.0.1.3/24 dev eth0
+wait_for 5 up_true "u['local_ipv4'] == '${UL4[node]}'"
+wait_for 10 eval '(($(wc -l <"$TMP/he-requests.jsonl") >= 3))'
+wait_for 10 up_true "u['state'] == 'up'"
+n node ping -6 -c 2 -i 0.2 -W 2 2001:db8:ff::1 >/dev/null || fail "no ping after moving back"
+say "$(grep -c 'endpoint update: the broker says' "${LOG[N]}") endpoint updates sent, $(wc -l <"$TMP/he-requests.jsonl") received"
 
 pretty node "manta uplink down he: the interface and its routes go; up brings them back"
 mc uplink down he | sed 's/^/    /'
