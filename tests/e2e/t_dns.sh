@@ -214,8 +214,10 @@ BGPIDS+=("$!")
 wait_for 10 eval "[[ -n \$(n u dig +time=1 +tries=1 -p 5353 @$U4 bob.home.pi A +short) ]]"
 for q in "bob.home.pi A" "bob.home.pi AAAA" "alice.home.pi AAAA" "api.bob.home.pi AAAA"; do
 	# shellcheck disable=SC2086
-	[[ $(n u dig +short -p 5353 @$U4 $q) == $(short a @100.100.100.53 $q) ]] ||
-		fail "unbound and mantad differ on $q"
+	want=$(n u dig +short +time=2 +tries=3 -p 5353 @$U4 $q)
+	# shellcheck disable=SC2086
+	got=$(short a @100.100.100.53 $q +tries=3)
+	[[ $want == "$got" ]] || fail "unbound and mantad differ on $q: unbound \`$want', mantad \`$got'"
 done
 
 pretty B "dns rm api: the name goes away everywhere"
