@@ -33,6 +33,7 @@
 
 #include "mesh/identity.h"
 #include "mesh/messages.h"
+#include "uplink/route.h"
 
 #define CONFIG_FILE_MAX (1 << 20)
 #define CONFIG_WARNINGS_MAX 32
@@ -104,6 +105,7 @@ enum key_id {
 	KEY_UP_ROUTED_PREFIX,
 	KEY_UP_MTU,
 	KEY_UP_DEFAULT_ROUTE,
+	KEY_UP_METRIC,
 	KEY_UP_HE_USERNAME,
 	KEY_UP_HE_UPDATE_KEY,
 	KEY_UP_HE_TUNNEL_ID,
@@ -812,6 +814,18 @@ static bool set_up_mtu(struct parser *p, const struct key *k, const char *v)
 	return true;
 }
 
+/* Below the failover's UPLINK_DEMOTE_METRIC, so a demoted route always
+ * comes after every healthy one. */
+static bool set_up_metric(struct parser *p, const struct key *k, const char *v)
+{
+	unsigned long m;
+
+	if (!parse_uint(v, UPLINK_DEMOTE_METRIC - 1, &m) || m < 1)
+		return fail(p, p->line, "metric must be 1-%u: `%s'", UPLINK_DEMOTE_METRIC - 1, v);
+	current_uplink(p)->metric = (uint32_t)m;
+	return true;
+}
+
 /* A string of printable characters without white space, shorter than max;
  * the tunnel broker's user name also without `:' (HTTP basic auth), its
  * tunnel id only of [A-Za-z0-9._-] (a query parameter, never escaped). */
@@ -917,6 +931,7 @@ static const struct key keys[] = {
 	[KEY_UP_ROUTED_PREFIX] = { SECT_UPLINK, "routed_prefix", set_up_routed, 0 },
 	[KEY_UP_MTU] = { SECT_UPLINK, "mtu", set_up_mtu, 0 },
 	[KEY_UP_DEFAULT_ROUTE] = { SECT_UPLINK, "default_route", set_up_bool, 0 },
+	[KEY_UP_METRIC] = { SECT_UPLINK, "metric", set_up_metric, 0 },
 	[KEY_UP_HE_USERNAME] = { SECT_UPLINK, "he_username", set_up_string, 0 },
 	[KEY_UP_HE_UPDATE_KEY] = { SECT_UPLINK, "he_update_key", set_up_string, 0 },
 	[KEY_UP_HE_TUNNEL_ID] = { SECT_UPLINK, "he_tunnel_id", set_up_string, 0 },
@@ -939,6 +954,7 @@ static const unsigned uplink_key_types[KEY_COUNT] = {
 	[KEY_UP_ROUTED_PREFIX] = T_HE,
 	[KEY_UP_MTU] = T_HE,
 	[KEY_UP_DEFAULT_ROUTE] = T_HE,
+	[KEY_UP_METRIC] = T_HE | T_WG,
 	[KEY_UP_HE_USERNAME] = T_HE,
 	[KEY_UP_HE_UPDATE_KEY] = T_HE,
 	[KEY_UP_HE_TUNNEL_ID] = T_HE,

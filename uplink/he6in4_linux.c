@@ -349,8 +349,10 @@ static int addr_add(struct nl_sock *sk, int ifindex, const struct in6_addr *a, u
 	return r;
 }
 
-/* ::/0 via gw on the interface, metric HE6IN4_ROUTE_METRIC. */
-static int default_route_add(struct nl_sock *sk, int ifindex, const struct in6_addr *gw)
+/* ::/0 via gw on the interface with this metric. Not NLM_F_REPLACE: that
+ * would take over another uplink's default route of the same metric. */
+static int default_route_add(struct nl_sock *sk, int ifindex, const struct in6_addr *gw,
+			     uint32_t metric)
 {
 	static const uint8_t any[16];
 	struct rtnl_route *route = rtnl_route_alloc();
@@ -366,14 +368,14 @@ static int default_route_add(struct nl_sock *sk, int ifindex, const struct in6_a
 		rtnl_route_set_protocol(route, RTPROT_STATIC);
 		rtnl_route_set_scope(route, RT_SCOPE_UNIVERSE);
 		rtnl_route_set_type(route, RTN_UNICAST);
-		rtnl_route_set_priority(route, HE6IN4_ROUTE_METRIC);
+		rtnl_route_set_priority(route, metric);
 		r = rtnl_route_set_dst(route, dst);
 		rtnl_route_nh_set_ifindex(nh, ifindex);
 		rtnl_route_nh_set_gateway(nh, via);
 		rtnl_route_add_nexthop(route, nh);
 		nh = NULL; /* the route's now */
 		if (r == 0)
-			r = rtnl_route_add(sk, route, NLM_F_CREATE | NLM_F_REPLACE);
+			r = rtnl_route_add(sk, route, NLM_F_CREATE);
 	}
 	if (nh)
 		rtnl_route_nh_free(nh);
@@ -413,11 +415,17 @@ int he6in4_os_configure(struct he6in4 *t, char *err, size_t errlen)
 	}
 	if (cfg->default_route) {
 		uplink_he6in4_server_v6(cfg, &gw);
-		r = default_route_add(sk, ifindex, &gw);
-		if (r < 0) {
-			inet_ntop(AF_INET6, &gw, text, sizeof(text));
+		uint32_t metric = cfg->metric ? cfg->metric : HE6IN4_ROUTE_METRIC;
+
+		r = default_route_add(sk, ifindex, &gw, metric);
+		inet_ntop(AF_INET6, &gw, text, sizeof(text));
+		if (r == -NLE_EXIST)
+			r = nl_fail(r, err, errlen,
+				    "cannot add the default route via %s: one with metric %u "
+				    "exists already (another uplink's? give each its own `metric')",
+				    text, (unsigned)metric);
+		else if (r < 0)
 			r = nl_fail(r, err, errlen, "cannot add the default route via %s", text);
-		}
 	}
 out:
 	nl_socket_free(sk);

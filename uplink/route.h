@@ -9,6 +9,7 @@
 #ifndef MANTA_UPLINK_ROUTE_H
 #define MANTA_UPLINK_ROUTE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/util.h"

@@ -52,7 +52,7 @@ static void move(struct nl_object *obj, void *arg)
 	}
 	rtnl_route_set_priority(copy, w->demote ? metric + UPLINK_DEMOTE_METRIC :
 						  metric - UPLINK_DEMOTE_METRIC);
-	e = rtnl_route_add(w->sk, copy, NLM_F_CREATE | NLM_F_REPLACE);
+	e = rtnl_route_add(w->sk, copy, NLM_F_CREATE);
 	if (e == 0)
 		e = rtnl_route_delete(w->sk, r, 0);
 	rtnl_route_put(copy);

@@ -70,6 +70,10 @@ struct uplink_config {
 	uint8_t routed_plen; /* 0 = none */
 	uint16_t mtu; /* 0 = the type's default (he_6in4: 1480) */
 	bool default_route;
+	/* `metric' of the default routes this uplink adds (he_6in4, and
+	 * wireguard's ::/0 or 0.0.0.0/0); 0 = the type's default (2048 and
+	 * 1024). Below UPLINK_DEMOTE_METRIC (route.h). */
+	uint32_t metric;
 	char he_username[64];
 	char he_update_key[128];
 	char he_tunnel_id[32];

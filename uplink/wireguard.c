@@ -106,6 +106,7 @@ struct wg {
 	bool kernel_available;
 	unsigned mtu_override; /* the uplink's `mtu', 0 = the file's or 1420 */
 	unsigned mtu;
+	uint32_t metric; /* of its default routes */
 	struct wgq_config *cfg; /* the file, until wireguard-go has it */
 	struct sockaddr_storage eps[WGQ_PEERS_MAX];
 	uv_getaddrinfo_t gai[WGQ_PEERS_MAX];
@@ -391,7 +392,7 @@ static void set_done(struct wg *w, int err, long uapi_errno)
 		      w->config, uapi_errno, strerror((int)labs(uapi_errno)));
 		return;
 	}
-	r = wg_os_link_configure(w->ifname, w->mtu, w->cfg, w->eps, msg, sizeof(msg));
+	r = wg_os_link_configure(w->ifname, w->mtu, w->metric, w->cfg, w->eps, msg, sizeof(msg));
 	if (r < 0) {
 		fatal(w, "%s", msg);
 		return;
@@ -749,6 +750,7 @@ static int wg_up(struct uplink *u, char *err, size_t errlen)
 	snprintf(w->go, sizeof(w->go), "%s", u->cfg.wg_go);
 	snprintf(w->sock_path, sizeof(w->sock_path), "%s/%s.sock", WG_UAPI_DIR, ifname);
 	w->mtu_override = u->cfg.mtu;
+	w->metric = u->cfg.metric ? u->cfg.metric : WG_DEFAULT_ROUTE_METRIC;
 	uv_timer_init(w->loop, &w->timer);
 	w->timer.data = w;
 	w->timer_open = true;

@@ -36,9 +36,11 @@ int wg_os_uapi_connect(const char *path, pid_t pid) WARN_UNUSED;
  * each peer's AllowedIPs, except a prefix holding that peer's own endpoint
  * (eps[i], AF_UNSPEC = none), which would send the tunnel's packets into
  * the tunnel: that one is skipped with a warning. Default routes get
- * WG_DEFAULT_ROUTE_METRIC. 0, or a negative errno with the reason in err. */
+ * metric (the uplink's, or WG_DEFAULT_ROUTE_METRIC). 0, or a negative
+ * errno with the reason in err. */
 #define WG_DEFAULT_ROUTE_METRIC 1024
-int wg_os_link_configure(const char *ifname, unsigned mtu, const struct wgq_config *c,
-			 const struct sockaddr_storage *eps, char *err, size_t errlen) WARN_UNUSED;
+int wg_os_link_configure(const char *ifname, unsigned mtu, uint32_t metric,
+			 const struct wgq_config *c, const struct sockaddr_storage *eps, char *err,
+			 size_t errlen) WARN_UNUSED;
 
 #endif

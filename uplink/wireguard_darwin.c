@@ -27,8 +27,9 @@ int wg_os_uapi_connect(const char *path, pid_t pid)
 	return -ENOTSUP;
 }
 
-int wg_os_link_configure(const char *ifname, unsigned mtu, const struct wgq_config *c,
-			 const struct sockaddr_storage *eps, char *err, size_t errlen)
+int wg_os_link_configure(const char *ifname, unsigned mtu, uint32_t metric,
+			 const struct wgq_config *c, const struct sockaddr_storage *eps, char *err,
+			 size_t errlen)
 {
 	return errmsg(err, errlen, -ENOTSUP,
 		      "%s: the WireGuard uplink's addresses and routes are not supported yet on "

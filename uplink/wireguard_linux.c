@@ -169,7 +169,7 @@ static void prefix_network(const struct wgq_prefix *p, uint8_t out[16])
 		out[p->plen / 8] = (uint8_t)(p->addr[p->plen / 8] & (0xff << (8 - p->plen % 8)));
 }
 
-static int route_add(struct nl_sock *sk, int ifindex, const struct wgq_prefix *p)
+static int route_add(struct nl_sock *sk, int ifindex, const struct wgq_prefix *p, uint32_t metric)
 {
 	struct rtnl_route *route = rtnl_route_alloc();
 	struct rtnl_nexthop *nh = NULL;
@@ -199,7 +199,7 @@ static int route_add(struct nl_sock *sk, int ifindex, const struct wgq_prefix *p
 	/* A default route through the uplink stays behind one that was there
 	 * with a lower metric (ip(8) gives IPv6 routes 1024 too). */
 	if (p->plen == 0)
-		rtnl_route_set_priority(route, WG_DEFAULT_ROUTE_METRIC);
+		rtnl_route_set_priority(route, metric);
 	err = rtnl_route_add(sk, route, NLM_F_CREATE);
 	if (err == -NLE_EXIST)
 		err = 0;
@@ -221,7 +221,7 @@ static const uint8_t *endpoint_addr(const struct sockaddr_storage *ss, int *fami
 	return NULL;
 }
 
-static int peer_routes(struct nl_sock *sk, const char *ifname, int ifindex,
+static int peer_routes(struct nl_sock *sk, const char *ifname, int ifindex, uint32_t metric,
 		       const struct wgq_peer *peer, const struct sockaddr_storage *ep, char *err,
 		       size_t errlen)
 {
@@ -240,7 +240,7 @@ static int peer_routes(struct nl_sock *sk, const char *ifname, int ifindex,
 				 ifname, text);
 			continue;
 		}
-		r = route_add(sk, ifindex, p);
+		r = route_add(sk, ifindex, p, metric);
 		if (r < 0)
 			return errmsg(err, errlen, r, "%s: cannot add the route %s: %s", ifname,
 				      text, strerror(-r));
@@ -249,8 +249,9 @@ static int peer_routes(struct nl_sock *sk, const char *ifname, int ifindex,
 	return 0;
 }
 
-int wg_os_link_configure(const char *ifname, unsigned mtu, const struct wgq_config *c,
-			 const struct sockaddr_storage *eps, char *err, size_t errlen)
+int wg_os_link_configure(const char *ifname, unsigned mtu, uint32_t metric,
+			 const struct wgq_config *c, const struct sockaddr_storage *eps, char *err,
+			 size_t errlen)
 {
 	struct nl_sock *sk;
 	char text[64];
@@ -280,7 +281,7 @@ int wg_os_link_configure(const char *ifname, unsigned mtu, const struct wgq_conf
 		}
 	}
 	for (size_t i = 0; i < c->npeers && r == 0; i++)
-		r = peer_routes(sk, ifname, ifindex, &c->peers[i], &eps[i], err, errlen);
+		r = peer_routes(sk, ifname, ifindex, metric, &c->peers[i], &eps[i], err, errlen);
 out:
 	nl_socket_free(sk);
 	return r;

@@ -75,6 +75,7 @@ static void test_he_full(void **state)
 		 "routed_prefix = 2001:db8:2::/48\n"
 		 "mtu = 1472\n"
 		 "default_route = true\n"
+		 "metric = 3000\n"
 		 "he_username = alice\n"
 		 "he_update_key = s3cr3t!\n"
 		 "he_tunnel_id = 123456\n"
@@ -100,6 +101,7 @@ static void test_he_full(void **state)
 	assert_int_equal(u->routed_plen, 48);
 	assert_int_equal(u->mtu, 1472);
 	assert_true(u->default_route);
+	assert_int_equal(u->metric, 3000);
 	assert_string_equal(u->he_username, "alice");
 	assert_string_equal(u->he_update_key, "s3cr3t!");
 	assert_string_equal(u->he_tunnel_id, "123456");
@@ -229,6 +231,8 @@ static void test_type_errors(void **state)
 		     NAME ":4: `mode' is not a key of a wireguard uplink ([uplink.x])");
 	expect_error("[uplink.x]\n" HE "config = /w.conf\n",
 		     NAME ":5: `config' is not a key of a he_6in4 uplink ([uplink.x])");
+	expect_error("[uplink.x]\ntype = external\ninterface = e\nmetric = 5\n",
+		     NAME ":4: `metric' is not a key of a external uplink ([uplink.x])");
 	expect_error("[uplink.x]\ntype = external\ninterface = e\nwireguard_go = /bin/wg\n",
 		     NAME ":4: `wireguard_go' is not a key of a external uplink ([uplink.x])");
 	/* the endpoint update: all three or none */
@@ -301,6 +305,8 @@ static void test_value_errors(void **state)
 		  "he_update_url must be an http:// or https:// URL of at most 255 "
 		  "characters, without white space or a query: `http://x/u?a=1'" },
 		/* 24 */ { "mode = ", "mode must be auto, kernel or userspace: `'" },
+		/* 25 */ { "metric = 0", "metric must be 1-4095: `0'" },
+		/* 26 */ { "metric = 4096", "metric must be 1-4095: `4096'" },
 	};
 	char text[512], want[512];
 
