@@ -31,6 +31,7 @@
 #include <string.h>
 #include <strings.h> /* strcasecmp */
 
+#include "common/decimal.h"
 #include "mesh/identity.h"
 #include "mesh/messages.h"
 #include "uplink/route.h"
@@ -213,24 +214,6 @@ static bool near_miss(const char *a, const char *b)
 	       (a[i + 1] == b[i] && a[i] == b[i + 1] && strcmp(a + i + 2, b + i + 2) == 0);
 }
 
-/* A strict decimal: digits only, no sign, no white space, at most max. */
-static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
-{
-	unsigned long v = 0;
-
-	if (!*s)
-		return false;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return false;
-		v = v * 10 + (unsigned long)(*s - '0');
-		if (v > max)
-			return false;
-	}
-	*out = v;
-	return true;
-}
-
 /* Positive decimal seconds ("5", "0.25") to nanoseconds. */
 static bool parse_seconds(const char *s, uint64_t *ns)
 {
@@ -343,7 +326,7 @@ static bool split_endpoint(const char *s, char host[CONFIG_ENDPOINT_MAX], uint16
 		host[len] = '\0';
 		ok = valid_host(host); /* a bare IPv6 address has ':' in its host part */
 	}
-	if (!ok || !parse_uint(colon + 1, 65535, &v) || v == 0)
+	if (!ok || !parse_decimal(colon + 1, 65535, &v) || v == 0)
 		return false;
 	*port = (uint16_t)v;
 	return true;
@@ -436,7 +419,7 @@ static bool set_listen_port(struct parser *p, const struct key *k, const char *v
 {
 	unsigned long port;
 
-	if (!parse_uint(v, 65535, &port) || port == 0)
+	if (!parse_decimal(v, 65535, &port) || port == 0)
 		return fail(p, p->line, "listen_port must be 1-65535: `%s'", v);
 	p->c->listen_port = (uint16_t)port;
 	return true;
@@ -510,7 +493,7 @@ static bool set_keepalive(struct parser *p, const struct key *k, const char *v)
 {
 	unsigned long secs = 0;
 
-	if (strcmp(v, "off") != 0 && !parse_uint(v, 65535, &secs))
+	if (strcmp(v, "off") != 0 && !parse_decimal(v, 65535, &secs))
 		return fail(p, p->line, "persistent_keepalive must be 0-65535 seconds or off: `%s'",
 			    v);
 	current_peer(p)->persistent_keepalive = (uint16_t)secs;
@@ -563,7 +546,7 @@ static bool set_api_port(struct parser *p, const struct key *k, const char *v)
 {
 	unsigned long port;
 
-	if (!parse_uint(v, 65535, &port) || port == 0)
+	if (!parse_decimal(v, 65535, &port) || port == 0)
 		return fail(p, p->line, "port must be 1-65535: `%s'", v);
 	p->c->api.port = (uint16_t)port;
 	return true;
@@ -769,8 +752,8 @@ static bool parse_prefix(const char *v, unsigned min, unsigned max, struct in6_a
 		return false;
 	memcpy(addr, v, (size_t)(slash - v));
 	addr[slash - v] = '\0';
-	if (inet_pton(AF_INET6, addr, a) != 1 || !parse_uint(slash + 1, 128, &len) || len < min ||
-	    len > max)
+	if (inet_pton(AF_INET6, addr, a) != 1 || !parse_decimal(slash + 1, 128, &len) ||
+	    len < min || len > max)
 		return false;
 	*plen = (uint8_t)len;
 	return true;
@@ -808,7 +791,7 @@ static bool set_up_mtu(struct parser *p, const struct key *k, const char *v)
 {
 	unsigned long mtu;
 
-	if (!parse_uint(v, 1500, &mtu) || mtu < 1280)
+	if (!parse_decimal(v, 1500, &mtu) || mtu < 1280)
 		return fail(p, p->line, "mtu must be 1280-1500: `%s'", v);
 	current_uplink(p)->mtu = (uint16_t)mtu;
 	return true;
@@ -820,7 +803,7 @@ static bool set_up_metric(struct parser *p, const struct key *k, const char *v)
 {
 	unsigned long m;
 
-	if (!parse_uint(v, UPLINK_DEMOTE_METRIC - 1, &m) || m < 1)
+	if (!parse_decimal(v, UPLINK_DEMOTE_METRIC - 1, &m) || m < 1)
 		return fail(p, p->line, "metric must be 1-%u: `%s'", UPLINK_DEMOTE_METRIC - 1, v);
 	current_uplink(p)->metric = (uint32_t)m;
 	return true;

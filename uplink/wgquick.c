@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/decimal.h"
 #include "common/errmsg.h"
 #include "common/log.h"
 
@@ -96,24 +97,6 @@ static bool parse_key(const char *value, uint8_t out[WGQ_KEY_LEN])
 	return binlen == WGQ_KEY_LEN && end == value + 44;
 }
 
-/* A decimal number up to max, digits only. */
-static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
-{
-	unsigned long v = 0;
-
-	if (!*s)
-		return false;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return false;
-		v = v * 10 + (unsigned long)(*s - '0');
-		if (v > max)
-			return false;
-	}
-	*out = v;
-	return true;
-}
-
 /* "addr" or "addr/plen"; without a length the address alone (/32, /128). */
 static bool parse_prefix(const char *s, struct wgq_prefix *p)
 {
@@ -134,7 +117,7 @@ static bool parse_prefix(const char *s, struct wgq_prefix *p)
 	else
 		return false;
 	plen = p->family == AF_INET6 ? 128 : 32;
-	if (slash && !parse_uint(slash + 1, plen, &plen))
+	if (slash && !parse_decimal(slash + 1, plen, &plen))
 		return false;
 	p->plen = (uint8_t)plen;
 	return true;
@@ -209,7 +192,7 @@ static bool parse_endpoint(struct parser *p, const char *value, struct wgq_peer 
 		peer->endpoint_host[0] = '\0';
 		return bad(p, "Endpoint `%s' has no valid host", value);
 	}
-	if (!parse_uint(colon + 1, 65535, &port) || port == 0) {
+	if (!parse_decimal(colon + 1, 65535, &port) || port == 0) {
 		peer->endpoint_host[0] = '\0';
 		return bad(p, "Endpoint `%s' has no valid port (1-65535)", value);
 	}
@@ -235,13 +218,13 @@ static bool interface_key(struct parser *p, const char *key, char *value)
 	if (!strcasecmp(key, "Address"))
 		return parse_prefixes(p, key, value, c->addrs, &c->naddrs, WGQ_ADDRS_MAX);
 	if (!strcasecmp(key, "ListenPort")) {
-		if (!parse_uint(value, 65535, &v))
+		if (!parse_decimal(value, 65535, &v))
 			return bad(p, "ListenPort `%s' is not a port (0-65535)", value);
 		c->listen_port = (int)v;
 		return true;
 	}
 	if (!strcasecmp(key, "MTU")) {
-		if (!parse_uint(value, 65535, &v) || v < 1280)
+		if (!parse_decimal(value, 65535, &v) || v < 1280)
 			return bad(p,
 				   "MTU `%s' is not a number from 1280 (IPv6's minimum) to 65535",
 				   value);
@@ -305,7 +288,7 @@ static bool peer_key(struct parser *p, const char *key, char *value)
 			peer->keepalive = 0;
 			return true;
 		}
-		if (!parse_uint(value, 65535, &v))
+		if (!parse_decimal(value, 65535, &v))
 			return bad(p, "PersistentKeepalive `%s' is not seconds (0-65535) or `off'",
 				   value);
 		peer->keepalive = (uint16_t)v;
