@@ -20,6 +20,7 @@
 #   mstatus NAME               `manta status --json`
 #   json_get NAME EXPR         evaluate EXPR over NAME's status (python3)
 #   json_true NAME EXPR        the same, as an exit status (for wait_for)
+#   uplink_get NAME UPLINK EXPR  EXPR over that uplink's status (as u)
 #   wg_key NAME HOST / start_wggo HOST NAME / wg_add_peer NAME PEER [4|6|none]
 #   capture_start HOST IFACE NAME FILTER... / capture_stop NAME
 #
@@ -454,6 +455,14 @@ if isinstance(v, (bool, dict, list)) or v is None:
 else:
     print(v)
 ' "$1"
+}
+
+# uplink_get NAME UPLINK EXPR: EXPR (python3) over `manta uplink status
+# UPLINK --json' of NAME's mantad, the uplink's object as u.
+uplink_get() {
+	local out
+	out=$(n "${HOSTOF[$1]}" "$MANTA" --socket "${SOCK[$1]}" uplink status "$2" --json) || return 1
+	json_eval "(lambda u: $3)(j[0])" <<<"$out"
 }
 
 json_get() {

@@ -77,7 +77,7 @@ start_mantad node N "${CONF[N]}"
 
 mc() { n node "$MANTA" --socket "${SOCK[N]}" "$@"; }
 # up EXPR: EXPR over `manta uplink status he --json', u = the uplink.
-up() { mc uplink status he --json | json_eval "(lambda u: $1)(j[0])"; }
+up() { uplink_get N he "$1"; }
 up_true() { [[ $(up "bool($1)") == true ]]; }
 
 wait_for 15 up_true "u['state'] == 'up'"
@@ -85,8 +85,8 @@ up_true "u['mode'] == 'userspace' and u['type'] == 'he_6in4' and u['iface'] == '
 [[ $(up "u['mtu']") == 1480 ]] || fail "uplink mtu $(up "u['mtu']"), not 1480"
 up_true "u['addresses'] == ['2001:db8:1::2/64'] and u['v6_prefix'] == '2001:db8:2::/48'"
 up_true "u['server_ipv4'] == '${UL4[broker]}' and u['local_ipv4'] == '${UL4[node]}'"
-n node ip link show dev he-he | grep -q 'mtu 1480' || fail "he-he's MTU is not 1480"
-n node ip -6 route show default | grep -q 'via 2001:db8:1::1 dev he-he.*metric 2048' ||
+grep -q 'mtu 1480' <<<"$(n node ip link show dev he-he)" || fail "he-he's MTU is not 1480"
+grep -q 'via 2001:db8:1::1 dev he-he.*metric 2048' <<<"$(n node ip -6 route show default)" ||
 	fail "no default route via 2001:db8:1::1 (metric 2048): $(n node ip -6 route show default)"
 mc uplink status | sed 's/^/    /'
 
@@ -180,13 +180,13 @@ n broker nft add rule inet silence in meta l4proto 41 drop
 t0=$(now_us)
 wait_for 10 up_true "u['state'] == 'down' and u['routes_demoted']"
 say "down after $(( ($(now_us) - t0) / 1000 )) ms: $(n node ip -6 route show default)"
-n node ip -6 route show default | grep -q 'dev he-he.*metric 6144' ||
+grep -q 'dev he-he.*metric 6144' <<<"$(n node ip -6 route show default)" ||
 	fail "the default route was not demoted: $(n node ip -6 route show default)"
 n broker nft delete table inet silence
 t0=$(now_us)
 wait_for 10 up_true "u['state'] == 'up' and not u['routes_demoted']"
 say "up again after $(( ($(now_us) - t0) / 1000 )) ms: $(n node ip -6 route show default)"
-n node ip -6 route show default | grep -q 'dev he-he.*metric 2048' ||
+grep -q 'dev he-he.*metric 2048' <<<"$(n node ip -6 route show default)" ||
 	fail "the default route was not restored: $(n node ip -6 route show default)"
 grep -q "he (he-he): 1 default route(s) demoted" "${LOG[N]}"
 
@@ -266,7 +266,7 @@ up_true "u['state'] == 'up' and u['admin'] == 'up'"
 
 stop_mantad N
 if n node ip link show dev he-he 2>/dev/null; then fail "he-he left behind"; fi
-if n node ip -6 route show default | grep -q .; then fail "a default route left behind"; fi
+if grep -q . <<<"$(n node ip -6 route show default)"; then fail "a default route left behind"; fi
 grep -q "uplink: he: he_6in4 down" "${LOG[N]}"
 
 pretty node "again with --user nobody: the TUN and the raw socket on the kept capabilities"

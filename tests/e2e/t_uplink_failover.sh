@@ -66,13 +66,13 @@ start_mantad node N "${CONF[N]}"
 start_mantad peer P "${CONF[P]}"
 
 mc() { n node "$MANTA" --socket "${SOCK[N]}" "$@"; }
-uplink() { mc uplink status "$1" --json | json_eval "(lambda u: $2)(j[0])"; }
+uplink() { uplink_get N "$1" "$2"; }
 uplink_true() { [[ $(uplink "$1" "bool($2)") == true ]]; }
 wait_for 10 uplink_true he1 "u['state'] == 'up'"
 wait_for 10 uplink_true he2 "u['state'] == 'up'"
 n node ip -6 route show default | sed 's/^/    /'
-n node ip -6 route show default | grep -q 'dev he-he1 .*metric 2048'
-n node ip -6 route show default | grep -q 'dev he-he2 .*metric 3000'
+grep -q 'dev he-he1 .*metric 2048' <<<"$(n node ip -6 route show default)"
+grep -q 'dev he-he2 .*metric 3000' <<<"$(n node ip -6 route show default)"
 
 pretty node "N pings P's mesh address: through he1, P sees N at 2001:db8:1::2"
 PING=$TMP/ping.out
@@ -96,7 +96,7 @@ r0=$(replies)
 wait_for 10 replies_at_least $((r0 + 10))
 say "he1 down and demoted, the ping answered again after $((($(now_us) - t0) / 1000)) ms"
 n node ip -6 route show default | sed 's/^/    /'
-n node ip -6 route show default | grep -q 'dev he-he1 .*metric 6144'
+grep -q 'dev he-he1 .*metric 6144' <<<"$(n node ip -6 route show default)"
 wait_for 5 json_true P "peer('N')['endpoint'].startswith('[2001:db8:3::2]')"
 say "P sees N at $(json_get P "peer('N')['endpoint']")"
 grep -q "he1 (he-he1): 1 default route(s) demoted" "${LOG[N]}"
@@ -104,7 +104,7 @@ grep -q "he1 (he-he1): 1 default route(s) demoted" "${LOG[N]}"
 pretty b1 "broker 1 answers again: he1 up and preferred, P sees N back at 2001:db8:1::2"
 n b1 nft delete table inet silence
 wait_for 10 uplink_true he1 "u['state'] == 'up' and not u['routes_demoted']"
-n node ip -6 route show default | grep -q 'dev he-he1 .*metric 2048'
+grep -q 'dev he-he1 .*metric 2048' <<<"$(n node ip -6 route show default)"
 wait_for 10 json_true P "peer('N')['endpoint'].startswith('[2001:db8:1::2]')"
 r1=$(replies)
 wait_for 10 replies_at_least $((r1 + 10))

@@ -60,35 +60,8 @@ probe_interval = 0.5
 EOF
 start_mantad node A "${CONF[A]}"
 
-# ustatus: `manta uplink status --json'. uplink NAME EXPR: EXPR over that
-# uplink's object `u' (python3), wherever the listing puts it.
-ustatus() {
-	n node "$MANTA" --socket "${SOCK[A]}" uplink status --json
-}
-uplink() {
-	local out
-	out=$(ustatus) || return 1
-	python3 -c '
-import json, sys
-j = json.loads(sys.stdin.read())
-def find(x):
-    if isinstance(x, dict):
-        if x.get("name") == sys.argv[1] and "state" in x:
-            return x
-        x = list(x.values())
-    if isinstance(x, list):
-        for v in x:
-            r = find(v)
-            if r is not None:
-                return r
-    return None
-u = find(j)
-if u is None:
-    raise SystemExit("no uplink %s in %s" % (sys.argv[1], j))
-v = eval(sys.argv[2])
-print(json.dumps(v) if isinstance(v, (bool, dict, list)) or v is None else v)
-' "$1" "$2" <<<"$out"
-}
+# uplink NAME EXPR: EXPR over that uplink's object `u' (python3).
+uplink() { uplink_get A "$1" "$2"; }
 uplink_is() {
 	[[ $(uplink "$1" "u['state']") == "$2" ]]
 }

@@ -122,30 +122,7 @@ start_mantad node A "${CONF[A]}"
 
 # uplink NAME EXPR: EXPR over that uplink's object `u' in `manta uplink status
 # --json' (python3), wherever the listing puts it.
-uplink() {
-	local out
-	out=$(n node "$MANTA" --socket "${SOCK[A]}" uplink status --json) || return 1
-	python3 -c '
-import json, sys
-j = json.loads(sys.stdin.read())
-def find(x):
-    if isinstance(x, dict):
-        if x.get("name") == sys.argv[1] and "state" in x:
-            return x
-        x = list(x.values())
-    if isinstance(x, list):
-        for v in x:
-            r = find(v)
-            if r is not None:
-                return r
-    return None
-u = find(j)
-if u is None:
-    raise SystemExit("no uplink %s in %s" % (sys.argv[1], j))
-v = eval(sys.argv[2])
-print(json.dumps(v) if isinstance(v, (bool, dict, list)) or v is None else v)
-' "$1" "$2" <<<"$out"
-}
+uplink() { uplink_get A "$1" "$2"; }
 uplink_true() { [[ $(uplink wg6 "bool($1)") == true ]]; }
 handshaken() { uplink_true 'isinstance(u["handshake_age"], int) and u["handshake_age"] <= 10'; }
 # wggo_procs: pids of wireguard-go processes for the node's interface.
