@@ -3,9 +3,10 @@
 # link has MTU 1500, 1300, then 1200 (IPv4 underlay), iperf3 TCP over the
 # tunnel with IPv4 and IPv6 inside, and each figure's ratio to the same
 # transfer at 1500. The issue asks for at least 0.8; this script fails when
-# a ratio is below BENCH_PMTU_MIN (default 0.8). Each figure is the best
-# of BENCH_PMTU_RUNS runs interleaved across the MTUs, because one run on a
-# 2-core machine swings by more than the 20% being checked.
+# a ratio is below BENCH_PMTU_MIN (default 0.8). Each ratio is the median,
+# over BENCH_PMTU_RUNS rounds that interleave the MTUs, of a run against
+# the same round's MTU 1500 run, because one run on a 2-core machine swings
+# by more than the 20% being checked.
 # tests/e2e/t_pmtu_speed.sh runs this with short runs in `make check`.
 #
 #   a: mantad A, iperf3 -c -- r1 == narrow link == r2 -- b: mantad B, iperf3 -s
@@ -55,10 +56,11 @@ if "error" in r:
 print("%.0f" % (r["end"]["sum_received"]["bits_per_second"] / 1e6))'
 }
 
-# The runs interleave the MTUs (1500, 1300, 1200, 1500, ...) and each
-# figure is the best of its RUNS: whatever else the machine does only ever
-# slows a run down, and a slow spell then hits every MTU alike instead of
-# one of them.
+# The runs interleave the MTUs (1500, 1300, 1200, 1500, ...), and each
+# narrow-link run is compared with the 1500 run of its own round: a slow
+# spell then hits both sides of a ratio instead of one. The figure is the
+# median of those paired ratios, so that one lucky or unlucky run, on
+# either side, cannot decide it.
 declare -A MBIT=()
 for ((round = 1; round <= RUNS; round++)); do
 	for mtu in 1500 1300 1200; do
@@ -68,24 +70,31 @@ for ((round = 1; round <= RUNS; round++)); do
 		wait_for 20 json_true A "peer('B')['path_mtu'] == $want and peer('B')['probe_state'] == 'search_complete'"
 		for fam in 4 6; do
 			[[ $fam == 4 ]] && addr=${V4[B]} || addr=${V6[B]}
-			m=$(mbit "$addr")
-			say "round $round, link MTU $mtu, IPv$fam inner: $m Mbit/s"
-			((m > ${MBIT[$mtu$fam]:-0})) && MBIT[$mtu$fam]=$m
+			MBIT[$round,$mtu,$fam]=$(mbit "$addr")
+			say "round $round, link MTU $mtu, IPv$fam inner: ${MBIT[$round,$mtu,$fam]} Mbit/s"
 		done
 	done
 done
 
+# median V...: the median of the numbers given.
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
 bad=0
-printf '\n| link MTU | path_mtu | max_inner | IPv4 inner Mbit/s | ratio | IPv6 inner Mbit/s | ratio |\n'
+printf '\n| link MTU | path_mtu | max_inner | IPv4 inner Mbit/s (median) | ratio | IPv6 inner Mbit/s (median) | ratio |\n'
 printf '|---|---|---|---|---|---|---|\n'
 for mtu in 1500 1300 1200; do
 	want=$((60 + (mtu - 60) / 16 * 16))
 	((want > 1340)) && want=1340
 	row="| $mtu | $want | $((want - 60))"
 	for fam in 4 6; do
-		ratio=$(awk -v a="${MBIT[$mtu$fam]}" -v b="${MBIT[1500$fam]}" 'BEGIN { printf "%.2f", a / b }')
+		speeds=() ratios=()
+		for ((round = 1; round <= RUNS; round++)); do
+			speeds+=("${MBIT[$round,$mtu,$fam]}")
+			ratios+=("$(awk -v a="${MBIT[$round,$mtu,$fam]}" -v b="${MBIT[$round,1500,$fam]}" 'BEGIN { printf "%.3f", a / b }')")
+		done
+		ratio=$(median "${ratios[@]}")
 		awk -v r="$ratio" -v m="$MIN" 'BEGIN { exit !(r < m) }' && bad=$((bad + 1))
-		row+=" | ${MBIT[$mtu$fam]} | $ratio"
+		row+=" | $(median "${speeds[@]}") | $ratio"
 	done
 	printf '%s |\n' "$row"
 done
