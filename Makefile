@@ -35,15 +35,17 @@ endif
 PKGS := libsodium libb2 libuv libnl-3.0 libnl-route-3.0 jansson inih libsystemd
 # Magic DNS: ldns for the wire format and zone files, c-ares for upstream queries.
 PKGS += ldns libcares
-# Uplinks: libcurl for the tunnel broker's endpoint update (uplink/he_update.c).
-PKGS += libcurl
+# Uplinks: libcurl for the tunnel broker's endpoint update (uplink/he_update.c),
+# compiled against but not linked: mantad opens it with dlopen when an uplink
+# needs it (uplink/curl_dl.h).
+DLOPEN_PKGS := libcurl
 CLI_PKGS := libqrencode
 TEST_PKGS := cmocka
 
 # pkg-config runs once, when first needed: `make check` installs the packages
 # (deps) before any compile rule asks for these.
 lazy = $(eval $(1) := $(2))$($(1))
-PKG_CFLAGS = $(call lazy,PKG_CFLAGS,$(shell pkg-config --cflags $(PKGS)) $(HTTP_PARSER_CFLAGS))
+PKG_CFLAGS = $(call lazy,PKG_CFLAGS,$(shell pkg-config --cflags $(PKGS) $(DLOPEN_PKGS)) $(HTTP_PARSER_CFLAGS))
 PKG_LIBS = $(call lazy,PKG_LIBS,$(shell pkg-config --libs $(PKGS)) $(HTTP_PARSER_LIBS))
 # http-parser (the REST API): Debian's libhttp-parser-dev ships no .pc file,
 # so where pkg-config does not know it, its header and -lhttp_parser come

@@ -1,6 +1,7 @@
 /*
  * The tunnel broker's endpoint update (he_update.h) over libcurl's multi
- * interface on the daemon's libuv loop.
+ * interface on the daemon's libuv loop; libcurl itself is loaded on first
+ * use (curl_dl.h), so calls go through `cu'.
  *
  * libcurl says which sockets to watch (socket_cb: one uv_poll_t each, in a
  * struct curl_sock that curl_multi_assign ties to the socket) and when to
@@ -20,15 +21,18 @@
 #include "uplink/he_update.h"
 
 #include <arpa/inet.h>
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "common/log.h"
+#include "uplink/curl_dl.h"
 
 #define BODY_MAX 256
+
+/* libcurl, once he_update_start has loaded it. */
+static const struct curl_api *cu;
 
 struct he_update {
 	uv_loop_t *loop;
@@ -149,15 +153,15 @@ static void finish(struct he_update *up, CURLcode result)
 	uint64_t delay;
 	bool ok;
 
-	curl_easy_getinfo(up->easy, CURLINFO_RESPONSE_CODE, &status);
-	curl_multi_remove_handle(up->multi, up->easy);
-	curl_easy_cleanup(up->easy);
+	cu->easy_getinfo(up->easy, CURLINFO_RESPONSE_CODE, &status);
+	cu->multi_remove_handle(up->multi, up->easy);
+	cu->easy_cleanup(up->easy);
 	up->easy = NULL;
 	up->body[up->body_len] = '\0';
 	up->last_at = (uint64_t)time(NULL);
 	if (result != CURLE_OK)
 		snprintf(up->last_answer, sizeof(up->last_answer), "error: %.100s",
-			 up->errbuf[0] ? up->errbuf : curl_easy_strerror(result));
+			 up->errbuf[0] ? up->errbuf : cu->easy_strerror(result));
 	else if (status != 200)
 		snprintf(up->last_answer, sizeof(up->last_answer), "HTTP %ld", status);
 	else
@@ -188,7 +192,7 @@ static void collect(struct he_update *up)
 	CURLMsg *msg;
 	int left;
 
-	while ((msg = curl_multi_info_read(up->multi, &left)))
+	while ((msg = cu->multi_info_read(up->multi, &left)))
 		if (msg->msg == CURLMSG_DONE && msg->easy_handle == up->easy)
 			finish(up, msg->data.result);
 }
@@ -205,7 +209,7 @@ static void on_sock(uv_poll_t *p, int status, int events)
 		flags |= CURL_CSELECT_IN;
 	if (events & UV_WRITABLE)
 		flags |= CURL_CSELECT_OUT;
-	curl_multi_socket_action(up->multi, cs->fd, flags, &running);
+	cu->multi_socket_action(up->multi, cs->fd, flags, &running);
 	collect(up);
 }
 
@@ -214,7 +218,7 @@ static void on_curl_timer(uv_timer_t *t)
 	struct he_update *up = t->data;
 	int running;
 
-	curl_multi_socket_action(up->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	cu->multi_socket_action(up->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	collect(up);
 }
 
@@ -229,7 +233,7 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *
 			uv_poll_stop(&cs->poll);
 			uv_close((uv_handle_t *)&cs->poll, sock_closed);
 			if (!up->stopping)
-				curl_multi_assign(up->multi, fd, NULL);
+				cu->multi_assign(up->multi, fd, NULL);
 		}
 		return 0;
 	}
@@ -242,7 +246,7 @@ static int socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *
 		cs->up = up;
 		cs->fd = fd;
 		up->open_handles++;
-		curl_multi_assign(up->multi, fd, cs);
+		cu->multi_assign(up->multi, fd, cs);
 	}
 	if (what & CURL_POLL_IN)
 		events |= UV_READABLE;
@@ -290,27 +294,27 @@ static void request(struct he_update *up)
 		log_err("uplink", "%s: endpoint update: the URL is too long", up->name);
 		return;
 	}
-	e = curl_easy_init();
+	e = cu->easy_init();
 	if (!e) {
 		log_err("uplink", "%s: endpoint update: out of memory", up->name);
 		return;
 	}
 	up->body_len = 0;
 	up->errbuf[0] = '\0';
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-	curl_easy_setopt(e, CURLOPT_USERNAME, up->user);
-	curl_easy_setopt(e, CURLOPT_PASSWORD, up->key);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "manta/" MANTA_VERSION);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT, HE_UPDATE_TIMEOUT_S);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, up);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, up->errbuf);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, up);
-	if (curl_multi_add_handle(up->multi, e) != CURLM_OK) {
-		curl_easy_cleanup(e);
+	cu->easy_setopt(e, CURLOPT_URL, url);
+	cu->easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+	cu->easy_setopt(e, CURLOPT_USERNAME, up->user);
+	cu->easy_setopt(e, CURLOPT_PASSWORD, up->key);
+	cu->easy_setopt(e, CURLOPT_USERAGENT, "manta/" MANTA_VERSION);
+	cu->easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	cu->easy_setopt(e, CURLOPT_TIMEOUT, HE_UPDATE_TIMEOUT_S);
+	cu->easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	cu->easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
+	cu->easy_setopt(e, CURLOPT_WRITEDATA, up);
+	cu->easy_setopt(e, CURLOPT_ERRORBUFFER, up->errbuf);
+	cu->easy_setopt(e, CURLOPT_PRIVATE, up);
+	if (cu->multi_add_handle(up->multi, e) != CURLM_OK) {
+		cu->easy_cleanup(e);
 		log_err("uplink", "%s: endpoint update: libcurl refused the request", up->name);
 		return;
 	}
@@ -320,16 +324,18 @@ static void request(struct he_update *up)
 
 struct he_update *he_update_start(uv_loop_t *loop, const struct uplink_config *cfg)
 {
-	static bool curl_ready;
 	struct he_update *up;
+	char err[256];
 
-	if (!curl_ready && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	cu = curl_api_load(err, sizeof(err));
+	if (!cu) {
+		log_err("uplink", "%s: no endpoint update: %s", cfg->name, err);
 		return NULL;
-	curl_ready = true;
+	}
 	up = calloc(1, sizeof(*up));
 	if (!up)
 		return NULL;
-	up->multi = curl_multi_init();
+	up->multi = cu->multi_init();
 	if (!up->multi) {
 		free(up);
 		return NULL;
@@ -341,10 +347,10 @@ struct he_update *he_update_start(uv_loop_t *loop, const struct uplink_config *c
 	snprintf(up->user, sizeof(up->user), "%s", cfg->he_username);
 	snprintf(up->key, sizeof(up->key), "%s", cfg->he_update_key);
 	snprintf(up->tunnel_id, sizeof(up->tunnel_id), "%s", cfg->he_tunnel_id);
-	curl_multi_setopt(up->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
-	curl_multi_setopt(up->multi, CURLMOPT_SOCKETDATA, up);
-	curl_multi_setopt(up->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-	curl_multi_setopt(up->multi, CURLMOPT_TIMERDATA, up);
+	cu->multi_setopt(up->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+	cu->multi_setopt(up->multi, CURLMOPT_SOCKETDATA, up);
+	cu->multi_setopt(up->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+	cu->multi_setopt(up->multi, CURLMOPT_TIMERDATA, up);
 	uv_timer_init(loop, &up->curl_timer);
 	uv_timer_init(loop, &up->retry_timer);
 	up->curl_timer.data = up->retry_timer.data = up;
@@ -370,11 +376,11 @@ void he_update_stop(struct he_update *up)
 		return;
 	up->stopping = true;
 	if (up->easy) {
-		curl_multi_remove_handle(up->multi, up->easy);
-		curl_easy_cleanup(up->easy);
+		cu->multi_remove_handle(up->multi, up->easy);
+		cu->easy_cleanup(up->easy);
 		up->easy = NULL;
 	}
-	curl_multi_cleanup(up->multi);
+	cu->multi_cleanup(up->multi);
 	up->multi = NULL;
 	uv_close((uv_handle_t *)&up->curl_timer, handle_closed);
 	uv_close((uv_handle_t *)&up->retry_timer, handle_closed);

@@ -172,6 +172,7 @@ EOF
 wait_for 5 up_true "u['he_update']['last_answer'] == 'good ${UL4[node]}'"
 grep -q "endpoint update: the broker says \`good ${UL4[node]}'" "${LOG[N]}"
 if grep -q 's3cr3t-key' "${LOG[N]}"; then fail "the update key is in the log"; fi
+grep -q libcurl "/proc/${PID[N]}/maps" || fail "libcurl is not loaded, yet the update was sent"
 
 pretty broker "the broker goes silent: down within 10 s, default route demoted; back: up, restored"
 n broker nft add table inet silence

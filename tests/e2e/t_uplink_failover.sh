@@ -71,6 +71,8 @@ uplink_true() { [[ $(uplink "$1" "bool($2)") == true ]]; }
 wait_for 10 uplink_true he1 "u['state'] == 'up'"
 wait_for 10 uplink_true he2 "u['state'] == 'up'"
 n node ip -6 route show default | sed 's/^/    /'
+# No uplink here sends endpoint updates: libcurl was never loaded.
+if grep -q libcurl "/proc/${PID[N]}/maps"; then fail "mantad loaded libcurl for nothing"; fi
 grep -q 'dev he-he1 .*metric 2048' <<<"$(n node ip -6 route show default)"
 grep -q 'dev he-he2 .*metric 3000' <<<"$(n node ip -6 route show default)"
 
