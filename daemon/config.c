@@ -511,6 +511,15 @@ static bool set_timer(struct parser *p, const struct key *k, const char *v)
 	return true;
 }
 
+/* The index of v among names, or -1: the enum-valued keys. */
+static int name_index(const char *const *names, size_t n, const char *v)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v, names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
 static bool set_under_load(struct parser *p, const struct key *k, const char *v)
 {
 	static const char *const modes[] = {
@@ -518,14 +527,12 @@ static bool set_under_load(struct parser *p, const struct key *k, const char *v)
 		[UNDER_LOAD_ALWAYS] = "always",
 		[UNDER_LOAD_NEVER] = "never",
 	};
+	int i = name_index(modes, ARRAY_SIZE(modes), v);
 
-	for (size_t i = 0; i < ARRAY_SIZE(modes); i++) {
-		if (!strcmp(v, modes[i])) {
-			p->c->timers.under_load = (enum config_under_load)i;
-			return true;
-		}
-	}
-	return fail(p, p->line, "under_load must be auto, always or never: `%s'", v);
+	if (i < 0)
+		return fail(p, p->line, "under_load must be auto, always or never: `%s'", v);
+	p->c->timers.under_load = (enum config_under_load)i;
+	return true;
 }
 
 /* [api]: "true" or "false", as every boolean of the file. */
@@ -628,16 +635,17 @@ static bool parse_bool(const char *v, bool *out)
 
 static bool set_up_type(struct parser *p, const struct key *k, const char *v)
 {
-	static const enum uplink_type types[] = { UPLINK_HE_6IN4, UPLINK_WIREGUARD,
-						  UPLINK_EXTERNAL };
+	static const char *const types[] = {
+		[UPLINK_HE_6IN4] = "he_6in4",
+		[UPLINK_WIREGUARD] = "wireguard",
+		[UPLINK_EXTERNAL] = "external",
+	};
+	int i = name_index(types, ARRAY_SIZE(types), v);
 
-	for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
-		if (strcmp(v, uplink_type_name(types[i])) == 0) {
-			current_uplink(p)->type = types[i];
-			return true;
-		}
-	}
-	return fail(p, p->line, "type must be he_6in4, wireguard or external: `%s'", v);
+	if (i < 0)
+		return fail(p, p->line, "type must be he_6in4, wireguard or external: `%s'", v);
+	current_uplink(p)->type = (enum uplink_type)i;
+	return true;
 }
 
 static bool set_up_interface(struct parser *p, const struct key *k, const char *v)
@@ -708,14 +716,12 @@ static bool set_up_mode(struct parser *p, const struct key *k, const char *v)
 		[UPLINK_MODE_KERNEL] = "kernel",
 		[UPLINK_MODE_USERSPACE] = "userspace",
 	};
+	int i = name_index(modes, ARRAY_SIZE(modes), v);
 
-	for (size_t i = 0; i < ARRAY_SIZE(modes); i++) {
-		if (strcmp(v, modes[i]) == 0) {
-			current_uplink(p)->mode = (enum uplink_mode)i;
-			return true;
-		}
-	}
-	return fail(p, p->line, "mode must be auto, kernel or userspace: `%s'", v);
+	if (i < 0)
+		return fail(p, p->line, "mode must be auto, kernel or userspace: `%s'", v);
+	current_uplink(p)->mode = (enum uplink_mode)i;
+	return true;
 }
 
 /* server_ipv4: an IPv4 literal, not 0.0.0.0; local_ipv4 may be empty
